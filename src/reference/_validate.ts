@@ -1,0 +1,97 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+// Internal: argument checks shared by every reference op. Messages name the
+// argument and the expected size, so that a caller can fix the call at once.
+
+import type { FloatArray } from "./types.ts";
+
+/** Throws a `RangeError` unless `value` is a positive safe integer. */
+export function checkPositiveInt(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `${name} must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws a `RangeError` unless `value` is a finite number. */
+export function checkFinite(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new RangeError(
+      `${name} must be a finite number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws a `RangeError` unless `value` is a finite number `>= 0` (or `> 0`). */
+export function checkNonNegative(
+  name: string,
+  value: unknown,
+  strict = false,
+): number {
+  const v = checkFinite(name, value);
+  if (strict ? v <= 0 : v < 0) {
+    throw new RangeError(
+      `${name} must be ${strict ? "> 0" : ">= 0"}, got ${String(value)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Throws a `TypeError` unless `value` is a `Float32Array` or `Float64Array`,
+ * and a `RangeError` unless its length is `expected`. `shape` describes the
+ * expected layout in words, for example `"[T, n, C] = [2, 4, 3]"`.
+ */
+export function checkArray(
+  name: string,
+  value: unknown,
+  expected: number,
+  shape: string,
+): FloatArray {
+  if (!(value instanceof Float32Array) && !(value instanceof Float64Array)) {
+    const got = value === null
+      ? "null"
+      : typeof value === "object"
+      ? (value as object).constructor?.name ?? "object"
+      : typeof value;
+    throw new TypeError(
+      `${name} must be a Float32Array or Float64Array, got ${got}`,
+    );
+  }
+  if (value.length !== expected) {
+    throw new RangeError(
+      `${name} must have length ${expected} (${shape}), got ${value.length}`,
+    );
+  }
+  return value;
+}
+
+/** Throws a `TypeError` when two arrays do not share one element type. */
+export function checkSameType(
+  name: string,
+  value: FloatArray,
+  like: FloatArray,
+  likeName: string,
+): void {
+  if (value.constructor !== like.constructor) {
+    throw new TypeError(
+      `${name} must be a ${like.constructor.name} like ${likeName}, got ${value.constructor.name}`,
+    );
+  }
+}
+
+/** Throws a `TypeError` unless `value` is a non-null object. */
+export function checkObject(name: string, value: unknown): void {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`${name} must be an object, got ${String(value)}`);
+  }
+}
+
+/** Allocates a zeroed array of the same element type as `like`. */
+export function alloc<A extends FloatArray>(like: A, length: number): A {
+  return (like instanceof Float64Array
+    ? new Float64Array(length)
+    : new Float32Array(length)) as A;
+}

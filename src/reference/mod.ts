@@ -1,0 +1,46 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * The pure-TypeScript reference of every mHC op, forward and backward. It is
+ * the ground truth that the WGSL kernels are tested against.
+ *
+ * @module
+ */
+
+export type { FloatArray, SinkhornOptions, StreamShape } from "./types.ts";
+export {
+  DEFAULT_SINKHORN_ITERATIONS,
+  sinkhornKnopp,
+  sinkhornKnoppBackward,
+  type SinkhornKnoppOptions,
+} from "./sinkhorn.ts";
+export {
+  DEFAULT_NORM_EPS,
+  type MhcCoefficientGrads,
+  type MhcCoefficients,
+  mhcCoefficients,
+  mhcCoefficientsBackward,
+  type MhcCoefficientsOptions,
+  type MhcParamGrads,
+  type MhcParams,
+} from "./coefficients.ts";
+export { mhcPre, mhcPreBackward, type MhcPreGrads } from "./pre.ts";
+export { mhcPost, mhcPostBackward, type MhcPostGrads } from "./post.ts";
+export {
+  type HcCoefficients,
+  hcCoefficients,
+  hcCoefficientsBackward,
+  type HcCoefficientsOptions,
+  type HcParamGrads,
+  type HcParams,
+} from "./hc.ts";
+export {
+  expandStreams,
+  expandStreamsBackward,
+  reduceStreams,
+  reduceStreamsBackward,
+} from "./streams.ts";
+export {
+  type AmaxGain,
+  amaxGain,
+  type AmaxGainOptions,
+} from "./diagnostics.ts";

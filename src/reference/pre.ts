@@ -1,0 +1,116 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Pre-aggregation `u = H_pre · x` (SPEC §2): each token's `n` streams are
+ * combined into the sub-layer input, and its backward.
+ *
+ * @module
+ */
+
+import type { FloatArray, StreamShape } from "./types.ts";
+import { alloc, checkArray, checkSameType } from "./_validate.ts";
+import { checkShape, tc, tn, tnc } from "./_shape.ts";
+
+/** Gradients returned by {@linkcode mhcPreBackward}. */
+export interface MhcPreGrads<A extends FloatArray = FloatArray> {
+  /** Gradient with respect to `x`, `[T, n, C]`. */
+  x: A;
+  /** Gradient with respect to `H_pre`, `[T, n]`. */
+  hPre: A;
+}
+
+/**
+ * Aggregates the streams into the sub-layer input:
+ * `u[t][c] = Σ_j H_pre[t][j] · x[t][j][c]`.
+ *
+ * @param x Residual states `[T, n, C]`.
+ * @param hPre Per-token weights `[T, n]`.
+ * @param options Sizes `n`, `C`, `T`.
+ * @returns The sub-layer input `u`, `[T, C]`.
+ * @throws {RangeError} When a size or length is wrong.
+ * @throws {TypeError} When an array has the wrong type.
+ *
+ * @example Weighted sum of two streams
+ * ```ts
+ * import { mhcPre } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const x = new Float32Array([1, 2, 10, 20]); // T = 1, n = 2, C = 2
+ * const u = mhcPre(x, new Float32Array([1, 0.5]), { n: 2, C: 2, T: 1 });
+ * assertEquals([...u], [6, 12]);
+ * ```
+ */
+export function mhcPre<A extends FloatArray>(
+  x: A,
+  hPre: A,
+  options: StreamShape,
+): A {
+  const s = checkShape(options);
+  const { n, C, T } = s;
+  checkArray("x", x, T * n * C, tnc(s));
+  checkArray("hPre", hPre, T * n, tn(s));
+  checkSameType("hPre", hPre, x, "x");
+  const u = alloc(x, T * C);
+  for (let t = 0; t < T; t++) {
+    for (let c = 0; c < C; c++) {
+      let acc = 0;
+      for (let j = 0; j < n; j++) {
+        acc += hPre[t * n + j] * x[(t * n + j) * C + c];
+      }
+      u[t * C + c] = acc;
+    }
+  }
+  return u;
+}
+
+/**
+ * Backward of {@linkcode mhcPre}:
+ * `g_x[t][j][c] = H_pre[t][j]·g_u[t][c]` and `g_H_pre[t][j] = Σ_c x[t][j][c]·g_u[t][c]`.
+ *
+ * @param x Residual states `[T, n, C]` given to the forward.
+ * @param hPre Weights `[T, n]` given to the forward.
+ * @param gradU Upstream gradient of `u`, `[T, C]`.
+ * @param options Sizes `n`, `C`, `T`.
+ * @returns Gradients of `x` and `hPre`.
+ * @throws {RangeError} When a size or length is wrong.
+ * @throws {TypeError} When an array has the wrong type.
+ *
+ * @example Gradient of the weights
+ * ```ts
+ * import { mhcPreBackward } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const x = new Float32Array([1, 2, 10, 20]);
+ * const g = mhcPreBackward(x, new Float32Array([1, 0.5]), new Float32Array([1, 1]), {
+ *   n: 2, C: 2, T: 1,
+ * });
+ * assertEquals([...g.hPre], [3, 30]);
+ * ```
+ */
+export function mhcPreBackward<A extends FloatArray>(
+  x: A,
+  hPre: A,
+  gradU: A,
+  options: StreamShape,
+): MhcPreGrads<A> {
+  const s = checkShape(options);
+  const { n, C, T } = s;
+  checkArray("x", x, T * n * C, tnc(s));
+  checkArray("hPre", hPre, T * n, tn(s));
+  checkArray("gradU", gradU, T * C, tc(s));
+  checkSameType("hPre", hPre, x, "x");
+  checkSameType("gradU", gradU, x, "x");
+  const gx = alloc(x, T * n * C), gh = alloc(x, T * n);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < n; j++) {
+      const w = hPre[t * n + j], row = (t * n + j) * C;
+      let acc = 0;
+      for (let c = 0; c < C; c++) {
+        const g = gradU[t * C + c];
+        gx[row + c] = w * g;
+        acc += x[row + c] * g;
+      }
+      gh[t * n + j] = acc;
+    }
+  }
+  return { x: gx, hPre: gh };
+}

@@ -1,0 +1,364 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Sinkhorn-Knopp projection of per-token `n × n` logits onto the doubly
+ * stochastic matrices (SPEC §4), forward and exact reverse-mode backward.
+ *
+ * Method. With `eps = 0` (the paper's method) the iterates are kept in the log
+ * domain: `ℓ ← ℓ − logsumexp_axis(ℓ)` is exactly `M ← M / sum_axis(M)` for
+ * `M = exp(ℓ)`, and every logsumexp subtracts its own maximum first. The first
+ * step is a column normalisation, so this is the per-column max stabilisation
+ * of SPEC §4 carried through every iteration: no entry, row or column can
+ * underflow to all zeros, and logits of ±1e4 give finite, doubly stochastic
+ * output. With `eps > 0` the iterates follow DeepSeek's released code in the
+ * linear domain: `M⁰ = colsoftmax(L) + eps` and `M ← M / (sum + eps)`.
+ *
+ * @module
+ */
+
+import type { FloatArray, SinkhornOptions } from "./types.ts";
+import {
+  alloc,
+  checkArray,
+  checkNonNegative,
+  checkObject,
+  checkPositiveInt,
+  checkSameType,
+} from "./_validate.ts";
+
+/** Default number of Sinkhorn-Knopp iterations (SPEC §4). */
+export const DEFAULT_SINKHORN_ITERATIONS = 20;
+
+/** Options of {@linkcode sinkhornKnopp} and {@linkcode sinkhornKnoppBackward}. */
+export interface SinkhornKnoppOptions extends SinkhornOptions {
+  /** Matrix size: each token holds an `n × n` matrix, `n >= 1`. */
+  n: number;
+  /** Number of tokens, `T >= 1`. The logits are `[T, n, n]` row-major. */
+  T: number;
+}
+
+/** Validated Sinkhorn settings. Internal. */
+export interface SinkhornConfig {
+  iterations: number;
+  eps: number;
+}
+
+/** Checks and fills in the Sinkhorn options. Internal. */
+export function sinkhornConfig(options: SinkhornOptions): SinkhornConfig {
+  const iterations = options.iterations ?? DEFAULT_SINKHORN_ITERATIONS;
+  checkPositiveInt("iterations", iterations);
+  const eps = checkNonNegative("eps", options.eps ?? 0);
+  return { iterations, eps };
+}
+
+/**
+ * Per-token Sinkhorn worker with preallocated scratch, shared by the
+ * standalone op and the mHC coefficient pass. Internal.
+ */
+export class SinkhornWorker {
+  readonly n: number;
+  readonly iterations: number;
+  readonly eps: number;
+  /** Iterates: slot 0 is the start, slot k the result of normalisation k. */
+  readonly #iterates: FloatArray;
+  /** Linear path only: the divisor `sum + eps` of each normalisation. */
+  readonly #divisors: Float64Array;
+  readonly #grad: FloatArray;
+  readonly #soft: FloatArray;
+  readonly #axis: Float64Array;
+
+  constructor(like: FloatArray, n: number, config: SinkhornConfig) {
+    this.n = n;
+    this.iterations = config.iterations;
+    this.eps = config.eps;
+    const steps = 2 * config.iterations;
+    this.#iterates = alloc(like, (steps + 1) * n * n);
+    this.#divisors = new Float64Array(steps * n);
+    this.#grad = alloc(like, n * n);
+    this.#soft = alloc(like, n * n);
+    this.#axis = new Float64Array(n);
+  }
+
+  /** Runs the forward for one token, keeping every iterate for a backward. */
+  forward(
+    logits: FloatArray,
+    inOffset: number,
+    out: FloatArray,
+    outOffset: number,
+  ): void {
+    const n = this.n, nn = n * n, it = this.#iterates;
+    if (this.eps === 0) {
+      for (let k = 0; k < nn; k++) it[k] = logits[inOffset + k];
+      for (let s = 0; s < 2 * this.iterations; s++) {
+        logNormalize(it, s * nn, (s + 1) * nn, n, s % 2 === 0);
+      }
+      const last = 2 * this.iterations * nn;
+      for (let k = 0; k < nn; k++) out[outOffset + k] = Math.exp(it[last + k]);
+      return;
+    }
+    // Linear path: start from the column softmax plus eps.
+    const soft = this.#soft;
+    columnSoftmax(logits, inOffset, soft, n);
+    for (let k = 0; k < nn; k++) it[k] = soft[k] + this.eps;
+    for (let s = 0; s < 2 * this.iterations; s++) {
+      linearNormalize(
+        it,
+        s * nn,
+        (s + 1) * nn,
+        n,
+        s % 2 === 0,
+        this.eps,
+        this.#divisors,
+        s * n,
+      );
+    }
+    const last = 2 * this.iterations * nn;
+    for (let k = 0; k < nn; k++) out[outOffset + k] = it[last + k];
+  }
+
+  /**
+   * Backward for the token last passed to {@linkcode forward}: reads the
+   * upstream gradient of the output and writes the gradient of the logits.
+   */
+  backward(
+    gradOut: FloatArray,
+    gOffset: number,
+    gradLogits: FloatArray,
+    outOffset: number,
+  ): void {
+    const n = this.n, nn = n * n, it = this.#iterates, g = this.#grad;
+    const steps = 2 * this.iterations;
+    const axis = this.#axis;
+    if (this.eps === 0) {
+      // Through H = exp(ℓ_last): g_ℓ = g_H ⊙ H.
+      const last = steps * nn;
+      for (let k = 0; k < nn; k++) {
+        g[k] = gradOut[gOffset + k] * Math.exp(it[last + k]);
+      }
+      // Through ℓ' = ℓ − logsumexp_axis(ℓ): g_ℓ = g' − y ⊙ Σ_axis g'.
+      for (let s = steps - 1; s >= 0; s--) {
+        const cols = s % 2 === 0, y = (s + 1) * nn;
+        axisSums(g, 0, n, cols, axis);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const k = i * n + j;
+            g[k] = g[k] - Math.exp(it[y + k]) * axis[cols ? j : i];
+          }
+        }
+      }
+      for (let k = 0; k < nn; k++) gradLogits[outOffset + k] = g[k];
+      return;
+    }
+    for (let k = 0; k < nn; k++) g[k] = gradOut[gOffset + k];
+    // Through y = x / (s + eps): g_x = (g − Σ_axis(g ⊙ y)) / (s + eps).
+    for (let s = steps - 1; s >= 0; s--) {
+      const cols = s % 2 === 0, y = (s + 1) * nn, d = this.#divisors;
+      for (let a = 0; a < n; a++) axis[a] = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const k = i * n + j;
+          axis[cols ? j : i] += g[k] * it[y + k];
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const k = i * n + j, a = cols ? j : i;
+          g[k] = (g[k] - axis[a]) / d[s * n + a];
+        }
+      }
+    }
+    // Through M⁰ = S + eps and S = colsoftmax(L): g_L = S ⊙ (g − Σ_col(g ⊙ S)).
+    const soft = this.#soft;
+    for (let j = 0; j < n; j++) axis[j] = 0;
+    for (let k = 0; k < nn; k++) axis[k % n] += g[k] * soft[k];
+    for (let k = 0; k < nn; k++) {
+      gradLogits[outOffset + k] = soft[k] * (g[k] - axis[k % n]);
+    }
+  }
+}
+
+/** One log-domain normalisation along columns (`cols`) or rows. */
+function logNormalize(
+  a: FloatArray,
+  from: number,
+  to: number,
+  n: number,
+  cols: boolean,
+): void {
+  for (let p = 0; p < n; p++) {
+    // p is the column (cols) or row index; q runs along it.
+    let m = -Infinity;
+    for (let q = 0; q < n; q++) {
+      const v = a[from + (cols ? q * n + p : p * n + q)];
+      if (v > m) m = v;
+    }
+    let s = 0;
+    for (let q = 0; q < n; q++) {
+      s += Math.exp(a[from + (cols ? q * n + p : p * n + q)] - m);
+    }
+    const lse = m + Math.log(s);
+    for (let q = 0; q < n; q++) {
+      const k = cols ? q * n + p : p * n + q;
+      a[to + k] = a[from + k] - lse;
+    }
+  }
+}
+
+/** One linear-domain normalisation `x / (sum + eps)`, recording divisors. */
+function linearNormalize(
+  a: FloatArray,
+  from: number,
+  to: number,
+  n: number,
+  cols: boolean,
+  eps: number,
+  divisors: Float64Array,
+  dOffset: number,
+): void {
+  for (let p = 0; p < n; p++) {
+    let s = 0;
+    for (let q = 0; q < n; q++) s += a[from + (cols ? q * n + p : p * n + q)];
+    const d = s + eps;
+    divisors[dOffset + p] = d;
+    for (let q = 0; q < n; q++) {
+      const k = cols ? q * n + p : p * n + q;
+      a[to + k] = a[from + k] / d;
+    }
+  }
+}
+
+/** Column softmax of one `n × n` block, stabilised by the column maximum. */
+function columnSoftmax(
+  logits: FloatArray,
+  off: number,
+  out: FloatArray,
+  n: number,
+): void {
+  for (let j = 0; j < n; j++) {
+    let m = -Infinity;
+    for (let i = 0; i < n; i++) m = Math.max(m, logits[off + i * n + j]);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(logits[off + i * n + j] - m);
+      out[i * n + j] = e;
+      s += e;
+    }
+    for (let i = 0; i < n; i++) out[i * n + j] = out[i * n + j] / s;
+  }
+}
+
+/** Sums of an `n × n` block along columns (per column) or rows (per row). */
+function axisSums(
+  a: FloatArray,
+  off: number,
+  n: number,
+  cols: boolean,
+  out: Float64Array,
+): void {
+  for (let p = 0; p < n; p++) out[p] = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) out[cols ? j : i] += a[off + i * n + j];
+  }
+}
+
+function checkSinkhornArgs(
+  logits: unknown,
+  options: SinkhornKnoppOptions,
+): { n: number; T: number; config: SinkhornConfig; logits: FloatArray } {
+  checkObject("options", options);
+  const n = checkPositiveInt("n", options.n);
+  const T = checkPositiveInt("T", options.T);
+  const config = sinkhornConfig(options);
+  const l = checkArray(
+    "logits",
+    logits,
+    T * n * n,
+    `[T, n, n] = [${T}, ${n}, ${n}]`,
+  );
+  return { n, T, config, logits: l };
+}
+
+/**
+ * Projects each token's `n × n` logits onto the doubly stochastic matrices by
+ * Sinkhorn-Knopp (SPEC §4): column normalisation first, row normalisation
+ * last, `iterations` times. Rows of the result sum to 1; columns sum to 1 up
+ * to the truncation error, which shrinks with `iterations`.
+ *
+ * NaN in a token's logits makes that token's output NaN; other tokens are
+ * unaffected. `±Infinity` logits are treated the same way.
+ *
+ * @param logits Logits `[T, n, n]`, row-major; entry `(i, j)` of a token is
+ *   the weight of input stream `j` in output stream `i` before projection.
+ * @param options Sizes `n` and `T`, and the optional `iterations` and `eps`.
+ * @returns The projected matrices `[T, n, n]`, of the same array type as `logits`.
+ * @throws {RangeError} When a size is not a positive integer, or the length
+ *   of `logits` is not `T·n·n`.
+ * @throws {TypeError} When `logits` is not a `Float32Array`/`Float64Array`.
+ *
+ * @example Rows and columns sum to one
+ * ```ts
+ * import { sinkhornKnopp } from "@birkhoff/mhc";
+ * import { assertAlmostEquals } from "@std/assert";
+ *
+ * const logits = new Float32Array([2, 0, 1, -1]); // one token, n = 2
+ * const h = sinkhornKnopp(logits, { n: 2, T: 1 });
+ * assertAlmostEquals(h[0] + h[1], 1, 1e-6); // row 0
+ * assertAlmostEquals(h[0] + h[2], 1, 1e-4); // column 0
+ * ```
+ */
+export function sinkhornKnopp<A extends FloatArray>(
+  logits: A,
+  options: SinkhornKnoppOptions,
+): A {
+  const { n, T, config } = checkSinkhornArgs(logits, options);
+  const out = alloc(logits, T * n * n);
+  const worker = new SinkhornWorker(logits, n, config);
+  for (let t = 0; t < T; t++) worker.forward(logits, t * n * n, out, t * n * n);
+  return out;
+}
+
+/**
+ * Exact reverse-mode gradient of {@linkcode sinkhornKnopp}: it recomputes the
+ * forward iterates and backpropagates through all `2·iterations`
+ * normalisations (no fixed-point approximation), so it matches finite
+ * differences for any number of iterations.
+ *
+ * @param logits The logits `[T, n, n]` given to the forward.
+ * @param gradOutput Upstream gradient of the forward's output, `[T, n, n]`.
+ * @param options The same options as the forward.
+ * @returns The gradient with respect to `logits`, `[T, n, n]`.
+ * @throws {RangeError} When a size or length is wrong.
+ * @throws {TypeError} When an array has the wrong type, or the two arrays differ in type.
+ *
+ * @example Gradient of one output entry
+ * ```ts
+ * import { sinkhornKnoppBackward } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const logits = new Float64Array([0.5, -0.2, 0.1, 0.3]);
+ * const upstream = new Float64Array([1, 0, 0, 0]); // d H[0][0]
+ * const grad = sinkhornKnoppBackward(logits, upstream, { n: 2, T: 1 });
+ * assertEquals(grad.length, 4);
+ * ```
+ */
+export function sinkhornKnoppBackward<A extends FloatArray>(
+  logits: A,
+  gradOutput: A,
+  options: SinkhornKnoppOptions,
+): A {
+  const { n, T, config } = checkSinkhornArgs(logits, options);
+  checkArray(
+    "gradOutput",
+    gradOutput,
+    T * n * n,
+    `[T, n, n] = [${T}, ${n}, ${n}]`,
+  );
+  checkSameType("gradOutput", gradOutput, logits, "logits");
+  const out = alloc(logits, T * n * n);
+  const worker = new SinkhornWorker(logits, n, config);
+  const scratch = alloc(logits, n * n);
+  for (let t = 0; t < T; t++) {
+    worker.forward(logits, t * n * n, scratch, 0);
+    worker.backward(gradOutput, t * n * n, out, t * n * n);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Test helper: one shared WebGPU device for the test run.
+ *
+ * - With `MHC_REQUIRE_GPU=1` (set by CI) a missing adapter is an error: every
+ *   GPU test fails with a message saying so.
+ * - Otherwise GPU tests are skipped with one clear message.
+ *
+ * @module
+ */
+
+/** True when the run requires a WebGPU adapter (CI). */
+export const GPU_REQUIRED: boolean = Deno.env.get("MHC_REQUIRE_GPU") === "1";
+
+let devicePromise: Promise<GPUDevice | null> | undefined;
+
+async function acquire(): Promise<GPUDevice | null> {
+  const adapter = typeof navigator !== "undefined" && navigator.gpu
+    ? await navigator.gpu.requestAdapter()
+    : null;
+  if (!adapter) {
+    if (GPU_REQUIRED) return null;
+    console.warn(
+      "WebGPU: no adapter found; GPU tests are skipped. Install a Vulkan driver " +
+        "(e.g. Debian's mesa-vulkan-drivers) or set MHC_REQUIRE_GPU=1 to make this an error.",
+    );
+    return null;
+  }
+  const want: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
+  const requiredFeatures = want.filter((f) => adapter.features.has(f));
+  return await adapter.requestDevice({ requiredFeatures });
+}
+
+/** Returns the shared test device, or `null` when GPU tests are skipped. */
+export function testDevice(): Promise<GPUDevice | null> {
+  devicePromise ??= acquire();
+  return devicePromise;
+}
+
+/**
+ * True when GPU tests should be registered as ignored: no adapter and the run
+ * does not require one. Evaluated once, at module load of a test file.
+ */
+export const SKIP_GPU: boolean = (await testDevice()) === null && !GPU_REQUIRED;
+
+/** Returns the device, or throws when the run requires a GPU and has none. */
+export async function requireDevice(): Promise<GPUDevice> {
+  const d = await testDevice();
+  if (!d) {
+    throw new Error(
+      "WebGPU adapter required (MHC_REQUIRE_GPU=1) but navigator.gpu.requestAdapter() returned none",
+    );
+  }
+  return d;
+}
+
+/**
+ * Runs `fn` inside validation and out-of-memory error scopes, and throws if
+ * either scope caught an error, so that a failed dispatch can never pass.
+ */
+export async function withErrorScopes<T>(
+  device: GPUDevice,
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  device.pushErrorScope("out-of-memory");
+  device.pushErrorScope("validation");
+  let result: T | undefined, thrown: unknown, failed = false;
+  try {
+    result = await fn();
+  } catch (e) {
+    thrown = e;
+    failed = true;
+  }
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  // A GPU error explains a failure better than what it caused downstream.
+  if (validation) {
+    throw new Error(`WebGPU validation error: ${validation.message}`);
+  }
+  if (oom) throw new Error(`WebGPU out-of-memory error: ${oom.message}`);
+  if (failed) throw thrown;
+  return result as T;
+}

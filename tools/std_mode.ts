@@ -1,0 +1,61 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Chooses where `@std/*` comes from for the dev tasks: the real packages on
+ * JSR (as mapped in deno.json) when jsr.io answers, or the offline stand-ins
+ * in `offline/` when it does not. `MHC_STD=jsr` or `MHC_STD=offline` forces a
+ * choice. The library itself never imports `@std`.
+ *
+ * @module
+ */
+
+/** Path of the offline import map, relative to the repository root. */
+export const OFFLINE_IMPORT_MAP: string =
+  new URL("../offline/import_map.json", import.meta.url)
+    .pathname;
+
+/** Returns true when jsr.io answers within `timeoutMs`. */
+export async function jsrReachable(timeoutMs = 3000): Promise<boolean> {
+  try {
+    const res = await fetch("https://jsr.io/@std/assert/meta.json", {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Returns the extra flags for a `deno` subcommand: `[]` to use JSR, or
+ * `["--import-map=…"]` for the offline stand-ins. Prints one line saying which.
+ */
+export async function stdFlags(): Promise<string[]> {
+  const forced = Deno.env.get("MHC_STD");
+  if (forced !== undefined && forced !== "jsr" && forced !== "offline") {
+    throw new RangeError(`MHC_STD must be "jsr" or "offline", got "${forced}"`);
+  }
+  const online = forced ? forced === "jsr" : await jsrReachable();
+  if (online) {
+    console.error("@std: using the real packages from JSR");
+    return [];
+  }
+  console.error(
+    `@std: jsr.io unreachable${
+      forced ? " (MHC_STD=offline)" : ""
+    }; using the offline stand-ins in offline/`,
+  );
+  return [`--import-map=${OFFLINE_IMPORT_MAP}`];
+}
+
+/** Runs `deno <args>` with inherited stdio and returns its exit code. */
+export async function runDeno(args: string[]): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const { code } = await child.status;
+  return code;
+}
