@@ -153,5 +153,15 @@ export function assertGradientClose(
         }, finite difference ${fd[worst]}`,
     );
   }
+  if (REPORT) {
+    console.log(
+      `fd ${name}: max element ${err.maxElement.toExponential(2)}, normalised ${
+        err.normRelative.toExponential(2)
+      }, ‖fd‖ ${err.fdNorm.toExponential(2)}`,
+    );
+  }
   return err;
 }
+
+/** `MHC_FD_REPORT=1` prints every measured error (for reports). */
+const REPORT = Deno.env.get("MHC_FD_REPORT") === "1";
