@@ -1,6 +1,7 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * `deno task check`: formatting, lint, type check of every TypeScript file,
+ * `deno task check`: generated kernels up to date (`tools/gen_wgsl.ts
+ * --check`), formatting, lint, type check of every TypeScript file,
  * `deno doc --lint mod.ts`, and `deno publish --dry-run` (no slow types).
  * Stops at the first failure and exits non-zero.
  *
@@ -11,6 +12,12 @@ import { runDeno, stdFlags } from "./std_mode.ts";
 
 const std = await stdFlags();
 const steps: [string, string[]][] = [
+  ["generated kernels", [
+    "run",
+    "--allow-read=.",
+    "tools/gen_wgsl.ts",
+    "--check",
+  ]],
   ["format", ["fmt", "--check"]],
   ["lint", ["lint"]],
   ["type check", ["check", ...std, "."]],
