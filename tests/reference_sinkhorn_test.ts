@@ -18,6 +18,7 @@ import {
 } from "@birkhoff/mhc";
 import { rng } from "./_rand.ts";
 import { assertGradientClose, fdGradient } from "./_fd.ts";
+import { block, matmul, naiveSinkhorn } from "./_naive.ts";
 
 type Arr = Float32Array | Float64Array;
 
@@ -64,46 +65,6 @@ function spectralNorm(h: ArrayLike<number>, n: number, off = 0): number {
   return Math.sqrt(lambda);
 }
 
-/**
- * SPEC §4 written directly in the linear domain, as an independent check:
- * `M = exp(L − colmax)`, then `iterations` × (columns, then rows).
- */
-function naiveSinkhorn(
-  logits: ArrayLike<number>,
-  n: number,
-  iterations: number,
-): Float64Array {
-  const T = logits.length / (n * n), out = new Float64Array(T * n * n);
-  for (let t = 0; t < T; t++) {
-    const m: number[][] = [];
-    for (let i = 0; i < n; i++) {
-      m.push([]);
-      for (let j = 0; j < n; j++) m[i].push(logits[t * n * n + i * n + j]);
-    }
-    for (let j = 0; j < n; j++) {
-      let mx = -Infinity;
-      for (let i = 0; i < n; i++) mx = Math.max(mx, m[i][j]);
-      for (let i = 0; i < n; i++) m[i][j] = Math.exp(m[i][j] - mx);
-    }
-    for (let it = 0; it < iterations; it++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += m[i][j];
-        for (let i = 0; i < n; i++) m[i][j] /= s;
-      }
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += m[i][j];
-        for (let j = 0; j < n; j++) m[i][j] /= s;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) out[t * n * n + i * n + j] = m[i][j];
-    }
-  }
-  return out;
-}
-
 /** `Σ G ⊙ sinkhornKnopp(L)`: the scalar whose gradient the backward gives. */
 function sinkhornLoss(
   logits: Float64Array,
@@ -114,17 +75,6 @@ function sinkhornLoss(
   let s = 0;
   for (let k = 0; k < h.length; k++) s += h[k] * upstream[k];
   return s;
-}
-
-/** Matrix product of two `n × n` blocks. */
-function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number) {
-  const c = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      for (let k = 0; k < n; k++) c[i * n + j] += a[i * n + k] * b[k * n + j];
-    }
-  }
-  return c;
 }
 
 const SIZES = [1, 2, 3, 4, 8];
@@ -280,10 +230,9 @@ describe("sinkhornKnopp", () => {
     const r = rng(7);
     for (const n of [2, 3, 4, 8]) {
       const T = 5, h = sinkhornKnopp(r.normals(T * n * n), { n, T });
-      let p = h.slice(0, n * n) as Float64Array;
-      for (let t = 1; t < T; t++) {
-        p = matmul(p, h.subarray(t * n * n, (t + 1) * n * n), n);
-      }
+      let m = block(h, n, 0);
+      for (let t = 1; t < T; t++) m = matmul(m, block(h, n, t));
+      const p = new Float64Array(m.flat());
       assert(p.every((v) => v >= 0));
       assertLess(sumError(p, n, "rows"), 1e-13);
       // Column sums of a product drift by at most the sum of the factors'.
