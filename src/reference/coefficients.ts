@@ -220,6 +220,10 @@ export function mhcCoefficients<A extends FloatArray>(
  * the three `α`. The Sinkhorn part is exact reverse mode through every
  * iteration. Parameter gradients are summed over the `T` tokens.
  *
+ * NaN in a token of `x` makes that token's gradient of `x` NaN, and, since
+ * they are sums over tokens, every entry of the `φ`, `b` and `α` gradients;
+ * the `x` gradients of other tokens are unaffected.
+ *
  * @param x The residual states `[T, n, C]` given to the forward.
  * @param params The parameters given to the forward.
  * @param forward The forward's result (its `logits` and `invRms` are reused).
@@ -276,6 +280,11 @@ export function mhcCoefficientsBackward<A extends FloatArray>(
     T * n * n,
     `[T, n, n] = [${T}, ${n}, ${n}]`,
   );
+  checkSameType("forward.logits", forward.logits, x, "x");
+  checkSameType("forward.invRms", forward.invRms, x, "x");
+  checkSameType("grads.hPre", grads.hPre, x, "x");
+  checkSameType("grads.hPost", grads.hPost, x, "x");
+  checkSameType("grads.hRes", grads.hRes, x, "x");
   const nC = n * C, nn = n * n;
   const { logits, invRms } = forward;
   const gx = alloc(x, T * nC), gPhi = alloc(x, nC * K), gBias = alloc(x, K);

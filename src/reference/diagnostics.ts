@@ -46,7 +46,8 @@ export interface AmaxGain {
  * @param options Sizes `n` and `T`.
  * @returns Per-site curves and their maxima.
  * @throws {RangeError} When `hRes` is empty, or a size or length is wrong.
- * @throws {TypeError} When an entry of `hRes` has the wrong type.
+ * @throws {TypeError} When `hRes` is not an array, or an entry of it has
+ *   the wrong type.
  *
  * @example Two doubly stochastic sites have gain 1
  * ```ts
@@ -67,7 +68,17 @@ export function amaxGain(
   checkObject("options", options);
   const n = checkPositiveInt("n", options.n);
   const T = checkPositiveInt("T", options.T);
-  if (!Array.isArray(hRes) || hRes.length === 0) {
+  if (!Array.isArray(hRes)) {
+    const got = hRes === null
+      ? "null"
+      : typeof hRes === "object"
+      ? (hRes as object).constructor?.name ?? "object"
+      : typeof hRes;
+    throw new TypeError(
+      `hRes must be an array of [T, n, n] arrays, one per site, got ${got}`,
+    );
+  }
+  if (hRes.length === 0) {
     throw new RangeError("hRes must be a non-empty array of sites, got none");
   }
   const L = hRes.length, nn = n * n;

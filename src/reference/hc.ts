@@ -138,6 +138,10 @@ function slot(n: number, r: number, j: number): number {
 /**
  * Computes the HC coefficients of SPEC §6 for every token.
  *
+ * NaN in stream `j` of a token of `x` makes, for that token, `H_pre[j]`,
+ * `H_post[j]` and column `j` of `H_res` NaN (the RMSNorm is per stream);
+ * other streams and tokens are unaffected.
+ *
  * @param x Residual states `[T, n, C]`.
  * @param params `θ`, `b` and the three `α` of the site.
  * @param options Sizes `n`, `C`, `T`, and optional `normEps`.
@@ -253,6 +257,11 @@ export function hcCoefficientsBackward<A extends FloatArray>(
     T * n * n,
     `[T, n, n] = [${T}, ${n}, ${n}]`,
   );
+  checkSameType("forward.logits", forward.logits, x, "x");
+  checkSameType("forward.invRms", forward.invRms, x, "x");
+  checkSameType("grads.hPre", grads.hPre, x, "x");
+  checkSameType("grads.hPost", grads.hPost, x, "x");
+  checkSameType("grads.hRes", grads.hRes, x, "x");
   const { logits, invRms } = forward;
   const gx = alloc(x, T * n * C);
   const gTheta = new Float64Array((n + 2) * C), gBias = new Float64Array(K);

@@ -46,6 +46,11 @@ function checkPost(
  * Mixes the residual streams and adds the sub-layer output, in one pass:
  * `x'[t][i][c] = Σ_j H_res[t][i][j]·x[t][j][c] + H_post[t][i]·y[t][c]`.
  *
+ * NaN propagates within its token only: NaN in `x[t][j][c]` or `y[t][c]`
+ * makes channel `c` of every output stream of token `t` NaN, and NaN in
+ * `H_res[t][i][j]` or `H_post[t][i]` makes all of output stream `i` of token
+ * `t` NaN (even where it multiplies 0); other tokens are unaffected.
+ *
  * @param x Residual states `[T, n, C]`.
  * @param y Sub-layer output `[T, C]`.
  * @param hPost Per-token output weights `[T, n]`.

@@ -22,6 +22,10 @@ export interface MhcPreGrads<A extends FloatArray = FloatArray> {
  * Aggregates the streams into the sub-layer input:
  * `u[t][c] = Σ_j H_pre[t][j] · x[t][j][c]`.
  *
+ * NaN propagates within its token only: NaN in `x[t][j][c]` makes `u[t][c]`
+ * NaN, and NaN in `H_pre[t][j]` makes all of `u[t]` NaN (even where `x` is
+ * 0); other tokens are unaffected.
+ *
  * @param x Residual states `[T, n, C]`.
  * @param hPre Per-token weights `[T, n]`.
  * @param options Sizes `n`, `C`, `T`.

@@ -283,8 +283,11 @@ function checkSinkhornArgs(
  * last, `iterations` times. Rows of the result sum to 1; columns sum to 1 up
  * to the truncation error, which shrinks with `iterations`.
  *
- * NaN in a token's logits makes that token's output NaN; other tokens are
- * unaffected. `±Infinity` logits are treated the same way.
+ * NaN or `+Infinity` in a token's logits makes that token's whole output
+ * (and gradient) NaN; other tokens are unaffected. A `−Infinity` logit is an
+ * exact zero weight: that output entry is `0` and the others stay finite. A
+ * column (or, with `eps = 0`, a row) made only of `−Infinity` makes NaN
+ * appear in that token's output.
  *
  * @param logits Logits `[T, n, n]`, row-major; entry `(i, j)` of a token is
  *   the weight of input stream `j` in output stream `i` before projection.
