@@ -1,0 +1,761 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * The mHC coefficient pass on WebGPU (SPEC §3), forward and backward, with
+ * the semantics of the reference {@linkcode mhcCoefficients} and
+ * {@linkcode mhcCoefficientsBackward}.
+ *
+ * Forward: one fused kernel, one workgroup per token. A single read of the
+ * token's state gives both `v·φ` and `Σv²`; the scale `1/r`, `α`, bias,
+ * sigmoid, `2·sigmoid` and the Sinkhorn projection then run in registers and
+ * workgroup memory. Besides `H_pre`, `H_post` and `H_res` it writes a small
+ * `saved` buffer `[T, K + 1]` (the logits `h`, then `1/r`) for the backward.
+ *
+ * Backward: a per-token kernel (exact Sinkhorn backward recomputed on chip,
+ * `g_x`, and per-token partials in a scratch buffer `[T, 2K + 3]`), then two
+ * kernels that sum the partials over tokens in a fixed order for `g_φ`,
+ * `g_b` and the three `g_α`: deterministic, no atomics.
+ *
+ * `K = n² + 2n`. Streams (`x`, `g_x`) may be stored as f16
+ * (`precision: "f16"`, needs `shader-f16`); everything else is f32 and all
+ * arithmetic is f32.
+ *
+ * @module
+ */
+
+import type { BufferRef, MhcGpu, StreamPrecision } from "./runtime.ts";
+import type {
+  MhcCoefficientGrads,
+  MhcCoefficients,
+  MhcCoefficientsOptions,
+  MhcParamGrads,
+  MhcParams,
+} from "../reference/coefficients.ts";
+import { DEFAULT_NORM_EPS } from "../reference/coefficients.ts";
+import type { SinkhornConfig } from "../reference/sinkhorn.ts";
+import { sinkhornConfig } from "../reference/sinkhorn.ts";
+import {
+  checkFinite,
+  checkNonNegative,
+  checkObject,
+  checkPositiveInt,
+} from "../reference/_validate.ts";
+import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
+import { checkSinkhornN, f32Bits, sinkhornWords } from "./sinkhorn.ts";
+import { f16BitsToF32 } from "./f16.ts";
+import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
+import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
+import { coefficientsWgsl } from "../kernels/coefficients.ts";
+import { coefficientsBackwardWgsl } from "../kernels/coefficients_backward.ts";
+import { coefficientsGradPhiWgsl } from "../kernels/coefficients_grad_phi.ts";
+import { columnSumsWgsl } from "../kernels/column_sums.ts";
+
+/** Invocations per workgroup of the per-token coefficient kernels. */
+const WG = 64;
+
+/** The three `α` of one mHC site. */
+export interface MhcAlphas {
+  /** Scale of the dynamic part of the `H_pre` logits. */
+  alphaPre: number;
+  /** Scale of the dynamic part of the `H_post` logits. */
+  alphaPost: number;
+  /** Scale of the dynamic part of the `H_res` logits. */
+  alphaRes: number;
+}
+
+/** Options of the WebGPU coefficient ops. */
+export interface MhcCoefficientsGpuOptions extends MhcCoefficientsOptions {
+  /**
+   * Storage precision of `x` and `g_x`: `"f32"` (default) or `"f16"` (needs
+   * `shader-f16`). Everything else stays f32.
+   */
+  precision?: StreamPrecision;
+}
+
+/**
+ * Buffers of {@linkcode encodeMhcCoefficients}, each with `STORAGE` usage.
+ * `K = n² + 2n`.
+ */
+export interface MhcCoefficientsBuffers {
+  /** Residual states `[T, n, C]`, f32 or f16 (`precision`). */
+  x: BufferRef;
+  /** Projection `φ`, `[n·C, K]` f32. */
+  phi: BufferRef;
+  /** Bias `b`, `[K]` f32. */
+  bias: BufferRef;
+  /** Receives `H_pre`, `[T, n]` f32. */
+  hPre: BufferRef;
+  /** Receives `H_post`, `[T, n]` f32. */
+  hPost: BufferRef;
+  /** Receives `H_res`, `[T, n, n]` f32. */
+  hRes: BufferRef;
+  /** Receives what the backward needs, `[T, K + 1]` f32: per token the logits `h` (K), then `1/r`. */
+  saved: BufferRef;
+}
+
+/**
+ * Buffers of {@linkcode encodeMhcCoefficientsBackward}, each with `STORAGE`
+ * usage. `K = n² + 2n`.
+ */
+export interface MhcCoefficientsBackwardBuffers {
+  /** Residual states `[T, n, C]` given to the forward, f32 or f16. */
+  x: BufferRef;
+  /** Projection `φ`, `[n·C, K]` f32. */
+  phi: BufferRef;
+  /** The forward's `saved` buffer, `[T, K + 1]` f32. */
+  saved: BufferRef;
+  /** Upstream gradient of `H_pre`, `[T, n]` f32. */
+  gradHPre: BufferRef;
+  /** Upstream gradient of `H_post`, `[T, n]` f32. */
+  gradHPost: BufferRef;
+  /** Upstream gradient of `H_res`, `[T, n, n]` f32. */
+  gradHRes: BufferRef;
+  /** Receives the gradient of `x`, `[T, n, C]`, in the precision of `x`. */
+  gradX: BufferRef;
+  /** Receives the gradient of `φ`, `[n·C, K]` f32, summed over tokens. */
+  gradPhi: BufferRef;
+  /** Receives the gradient of `b`, `[K]` f32, summed over tokens. */
+  gradBias: BufferRef;
+  /** Receives the gradients of `α_pre`, `α_post`, `α_res`, `[3]` f32. */
+  gradAlpha: BufferRef;
+  /**
+   * Scratch of {@linkcode mhcCoefficientsScratchBytes} bytes (`[T, 2K + 3]`
+   * f32); its contents are overwritten.
+   */
+  scratch: BufferRef;
+}
+
+/** Checked sizes and settings. */
+interface CoefConfig {
+  n: number;
+  C: number;
+  T: number;
+  K: number;
+  normEps: number;
+  sinkhorn: SinkhornConfig;
+  precision: StreamPrecision;
+  /** Bytes per stream element. */
+  es: number;
+}
+
+function coefConfig(
+  gpu: MhcGpu,
+  options: MhcCoefficientsGpuOptions,
+): CoefConfig {
+  checkGpu(gpu);
+  checkObject("options", options);
+  const n = checkSinkhornN(options.n);
+  const C = checkPositiveInt("C", options.C);
+  const T = checkPositiveInt("T", options.T);
+  const normEps = checkNonNegative(
+    "normEps",
+    options.normEps ?? DEFAULT_NORM_EPS,
+    true,
+  );
+  const sinkhorn = sinkhornConfig(options);
+  const precision = checkPrecision(gpu, options.precision);
+  return {
+    n,
+    C,
+    T,
+    K: n * n + 2 * n,
+    normEps,
+    sinkhorn,
+    precision,
+    es: precision === "f16" ? 2 : 4,
+  };
+}
+
+function checkAlphas(alphas: MhcAlphas, name: string): void {
+  checkObject(name, alphas);
+  checkFinite(`${name}.alphaPre`, alphas.alphaPre);
+  checkFinite(`${name}.alphaPost`, alphas.alphaPost);
+  checkFinite(`${name}.alphaRes`, alphas.alphaRes);
+}
+
+/**
+ * Bytes of the scratch buffer that {@linkcode encodeMhcCoefficientsBackward}
+ * needs: `T · (2K + 3) · 4` with `K = n² + 2n`.
+ *
+ * @param options Sizes `n` and `T`.
+ * @returns The byte size.
+ * @throws {RangeError} When a size is not a positive integer.
+ *
+ * @example For n = 4 and 1000 tokens
+ * ```ts
+ * import { mhcCoefficientsScratchBytes } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(mhcCoefficientsScratchBytes({ n: 4, T: 1000 }), 1000 * 51 * 4);
+ * ```
+ */
+export function mhcCoefficientsScratchBytes(
+  options: { n: number; T: number },
+): number {
+  checkObject("options", options);
+  const n = checkPositiveInt("n", options.n);
+  const T = checkPositiveInt("T", options.T);
+  return T * (2 * (n * n + 2 * n) + 3) * 4;
+}
+
+/** Stream kernel source for `precision`: `XT` becomes f16 and f16 is enabled. */
+function withPrecision(code: string, precision: StreamPrecision): string {
+  if (precision === "f32") return code;
+  const from = "alias XT = f32;";
+  if (!code.includes(from)) {
+    throw new Error(`coefficient kernel lacks "${from}" to specialise`);
+  }
+  return "enable f16;\n" + code.replaceAll(from, "alias XT = f16;");
+}
+
+interface CoefPipelines {
+  main: GPUComputePipeline;
+  gradPhi?: GPUComputePipeline;
+  sums?: GPUComputePipeline;
+}
+
+async function pipelines(
+  gpu: MhcGpu,
+  c: CoefConfig,
+  backward: boolean,
+): Promise<CoefPipelines> {
+  const entryPoint = backward
+    ? "coefficients_backward"
+    : "coefficients_forward";
+  const body = backward ? coefficientsBackwardWgsl : coefficientsWgsl;
+  const main = gpu.pipeline({
+    label: entryPoint,
+    code: withPrecision(
+      sinkhornCoreWgsl + coefficientsDotWgsl + body,
+      c.precision,
+    ),
+    entryPoint,
+    constants: { N: c.n, WG },
+    key: `coefficients|${entryPoint}|n=${c.n}|${c.precision}`,
+  });
+  if (!backward) return { main: await main };
+  const gradPhi = gpu.pipeline({
+    label: "coefficients_grad_phi",
+    code: withPrecision(coefficientsGradPhiWgsl, c.precision),
+    entryPoint: "coefficients_grad_phi",
+    key: `coefficients|grad_phi|${c.precision}`,
+  });
+  const sums = gpu.pipeline({
+    label: "column_sums",
+    code: columnSumsWgsl,
+    entryPoint: "column_sums",
+    key: "column_sums",
+  });
+  return { main: await main, gradPhi: await gradPhi, sums: await sums };
+}
+
+function shapes(c: CoefConfig) {
+  const { n, C, T, K } = c;
+  const as = ` as ${c.precision}`;
+  return {
+    x: `[T, n, C] = [${T}, ${n}, ${C}]${as}`,
+    phi: `[n·C, K] = [${n * C}, ${K}] as f32`,
+    bias: `[K] = [${K}] as f32`,
+    tn: `[T, n] = [${T}, ${n}] as f32`,
+    tnn: `[T, n, n] = [${T}, ${n}, ${n}] as f32`,
+    saved: `[T, K + 1] = [${T}, ${K + 1}] as f32`,
+    scratch: `[T, 2K + 3] = [${T}, ${2 * K + 3}] as f32`,
+  };
+}
+
+function recordForward(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  p: CoefPipelines,
+  b: MhcCoefficientsBuffers,
+  alphas: MhcAlphas,
+  c: CoefConfig,
+): void {
+  const { n, C, K } = c;
+  const s = shapes(c);
+  const sk = sinkhornWords(c.sinkhorn, 1, n);
+  gpu.encodeTokens(encoder, {
+    label: "mhcCoefficients",
+    pipeline: p.main,
+    T: c.T,
+    buffers: [
+      { name: "x", ref: b.x, bytesPerToken: n * C * c.es, shape: s.x },
+      {
+        name: "phi",
+        ref: b.phi,
+        bytesPerToken: 0,
+        size: n * C * K * 4,
+        shape: s.phi,
+      },
+      {
+        name: "bias",
+        ref: b.bias,
+        bytesPerToken: 0,
+        size: K * 4,
+        shape: s.bias,
+      },
+      { name: "hPre", ref: b.hPre, bytesPerToken: n * 4, shape: s.tn },
+      { name: "hPost", ref: b.hPost, bytesPerToken: n * 4, shape: s.tn },
+      { name: "hRes", ref: b.hRes, bytesPerToken: n * n * 4, shape: s.tnn },
+      {
+        name: "saved",
+        ref: b.saved,
+        bytesPerToken: (K + 1) * 4,
+        shape: s.saved,
+      },
+    ],
+    workgroups: (tokens) => tokens,
+    params: (tokens) =>
+      new Uint32Array([
+        tokens,
+        n * C,
+        sk.iterations,
+        sk.eps,
+        sk.histCap,
+        f32Bits(c.normEps),
+        f32Bits(alphas.alphaPre),
+        f32Bits(alphas.alphaPost),
+        f32Bits(alphas.alphaRes),
+      ]),
+  });
+}
+
+function recordBackward(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  p: CoefPipelines,
+  b: MhcCoefficientsBackwardBuffers,
+  alphas: MhcAlphas,
+  c: CoefConfig,
+): void {
+  const { n, C, K } = c;
+  const s = shapes(c);
+  const sk = sinkhornWords(c.sinkhorn, 1, n);
+  const width = 2 * K + 3;
+  const x = { name: "x", ref: b.x, bytesPerToken: n * C * c.es, shape: s.x };
+  const scratch = {
+    name: "scratch",
+    ref: b.scratch,
+    bytesPerToken: width * 4,
+    shape: s.scratch,
+  };
+  // Per token: g_x and the partials of the parameter gradients.
+  gpu.encodeTokens(encoder, {
+    label: "mhcCoefficientsBackward",
+    pipeline: p.main,
+    T: c.T,
+    buffers: [
+      x,
+      {
+        name: "phi",
+        ref: b.phi,
+        bytesPerToken: 0,
+        size: n * C * K * 4,
+        shape: s.phi,
+      },
+      {
+        name: "saved",
+        ref: b.saved,
+        bytesPerToken: (K + 1) * 4,
+        shape: s.saved,
+      },
+      { name: "gradHPre", ref: b.gradHPre, bytesPerToken: n * 4, shape: s.tn },
+      {
+        name: "gradHPost",
+        ref: b.gradHPost,
+        bytesPerToken: n * 4,
+        shape: s.tn,
+      },
+      {
+        name: "gradHRes",
+        ref: b.gradHRes,
+        bytesPerToken: n * n * 4,
+        shape: s.tnn,
+      },
+      { name: "gradX", ref: b.gradX, bytesPerToken: n * C * c.es, shape: s.x },
+      scratch,
+    ],
+    workgroups: (tokens) => tokens,
+    params: (tokens) =>
+      new Uint32Array([
+        tokens,
+        n * C,
+        sk.iterations,
+        sk.eps,
+        sk.histCap,
+        f32Bits(alphas.alphaPre),
+        f32Bits(alphas.alphaPost),
+        f32Bits(alphas.alphaRes),
+      ]),
+  });
+  // g_φ = Σ_t v_t ⊗ g_p[t]: one invocation per entry, tokens in order; a
+  // later chunk of tokens adds to the earlier ones.
+  const entries = n * C * K;
+  gpu.encodeTokens(encoder, {
+    label: "mhcCoefficientsBackward gradPhi",
+    pipeline: p.gradPhi!,
+    T: c.T,
+    buffers: [
+      x,
+      scratch,
+      {
+        name: "gradPhi",
+        ref: b.gradPhi,
+        bytesPerToken: 0,
+        size: entries * 4,
+        shape: s.phi,
+      },
+    ],
+    workgroups: () => Math.ceil(entries / 64),
+    params: (tokens, first) =>
+      new Uint32Array([tokens, n * C, K, first > 0 ? 1 : 0]),
+  });
+  // g_b = Σ_t g_h[t] and g_α = Σ_t (α partials)[t]: one workgroup per column.
+  gpu.encodeTokens(encoder, {
+    label: "mhcCoefficientsBackward gradBias gradAlpha",
+    pipeline: p.sums!,
+    T: c.T,
+    buffers: [
+      scratch,
+      {
+        name: "gradBias",
+        ref: b.gradBias,
+        bytesPerToken: 0,
+        size: K * 4,
+        shape: s.bias,
+      },
+      {
+        name: "gradAlpha",
+        ref: b.gradAlpha,
+        bytesPerToken: 0,
+        size: 12,
+        shape: "[3] as f32",
+      },
+    ],
+    workgroups: () => K + 3,
+    params: (tokens, first) =>
+      new Uint32Array([tokens, width, K + 3, K, first > 0 ? 1 : 0]),
+  });
+}
+
+/**
+ * Records the fused mHC coefficient forward into `encoder` (see
+ * {@linkcode mhcCoefficients}). Large `T` is split into chunks within the
+ * device limits.
+ *
+ * @param gpu The runtime.
+ * @param encoder The caller's command encoder; nothing is submitted.
+ * @param buffers Inputs `x`, `phi`, `bias`; outputs `hPre`, `hPost`, `hRes`
+ *   and `saved` (`[T, K + 1]`: the logits, then `1/r`, per token).
+ * @param alphas The three `α` of the site.
+ * @param options Sizes `n` (1 to 8), `C`, `T`; optional `normEps`,
+ *   `iterations`, `eps` and `precision` (of `x`).
+ * @returns A promise that resolves once the commands are recorded.
+ * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
+ * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {GpuError} When f16 is asked for without `shader-f16`.
+ *
+ * @example Coefficients of GPU-resident states
+ * ```ts ignore
+ * import { encodeMhcCoefficients, MhcGpu } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * const n = 4, C = 64, T = 128, K = n * n + 2 * n;
+ * const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
+ *   GPUBufferUsage.COPY_DST;
+ * const make = (floats: number) =>
+ *   gpu.device.createBuffer({ size: floats * 4, usage });
+ * const encoder = gpu.device.createCommandEncoder();
+ * await encodeMhcCoefficients(gpu, encoder, {
+ *   x: make(T * n * C),
+ *   phi: make(n * C * K),
+ *   bias: make(K),
+ *   hPre: make(T * n),
+ *   hPost: make(T * n),
+ *   hRes: make(T * n * n),
+ *   saved: make(T * (K + 1)),
+ * }, { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 }, { n, C, T });
+ * gpu.device.queue.submit([encoder.finish()]);
+ * ```
+ */
+export async function encodeMhcCoefficients(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  buffers: MhcCoefficientsBuffers,
+  alphas: MhcAlphas,
+  options: MhcCoefficientsGpuOptions,
+): Promise<void> {
+  const c = coefConfig(gpu, options);
+  checkObject("buffers", buffers);
+  checkAlphas(alphas, "alphas");
+  const p = await pipelines(gpu, c, false);
+  recordForward(gpu, encoder, p, buffers, alphas, c);
+}
+
+/**
+ * Records the mHC coefficient backward into `encoder` (see
+ * {@linkcode mhcCoefficientsBackward}): the gradients of `x`, `φ`, `b` and
+ * the three `α`. The sums over tokens are deterministic (fixed order, no
+ * atomics).
+ *
+ * @param gpu The runtime.
+ * @param encoder The caller's command encoder; nothing is submitted.
+ * @param buffers Inputs, upstream gradients, outputs and a scratch buffer of
+ *   {@linkcode mhcCoefficientsScratchBytes} bytes.
+ * @param alphas The three `α` given to the forward.
+ * @param options The forward's options.
+ * @returns A promise that resolves once the commands are recorded.
+ * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
+ * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {GpuError} When f16 is asked for without `shader-f16`.
+ *
+ * @example Backward on GPU buffers
+ * ```ts ignore
+ * import {
+ *   encodeMhcCoefficientsBackward,
+ *   MhcGpu,
+ *   mhcCoefficientsScratchBytes,
+ * } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * const n = 4, C = 64, T = 128, K = n * n + 2 * n;
+ * const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
+ *   GPUBufferUsage.COPY_DST;
+ * const make = (bytes: number) => gpu.device.createBuffer({ size: bytes, usage });
+ * const encoder = gpu.device.createCommandEncoder();
+ * await encodeMhcCoefficientsBackward(gpu, encoder, {
+ *   x: make(T * n * C * 4),
+ *   phi: make(n * C * K * 4),
+ *   saved: make(T * (K + 1) * 4),
+ *   gradHPre: make(T * n * 4),
+ *   gradHPost: make(T * n * 4),
+ *   gradHRes: make(T * n * n * 4),
+ *   gradX: make(T * n * C * 4),
+ *   gradPhi: make(n * C * K * 4),
+ *   gradBias: make(K * 4),
+ *   gradAlpha: make(12),
+ *   scratch: make(mhcCoefficientsScratchBytes({ n, T })),
+ * }, { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 }, { n, C, T });
+ * gpu.device.queue.submit([encoder.finish()]);
+ * ```
+ */
+export async function encodeMhcCoefficientsBackward(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  buffers: MhcCoefficientsBackwardBuffers,
+  alphas: MhcAlphas,
+  options: MhcCoefficientsGpuOptions,
+): Promise<void> {
+  const c = coefConfig(gpu, options);
+  checkObject("buffers", buffers);
+  checkAlphas(alphas, "alphas");
+  const p = await pipelines(gpu, c, true);
+  recordBackward(gpu, encoder, p, buffers, alphas, c);
+}
+
+function checkParams(params: MhcParams, c: CoefConfig): void {
+  const { n, C, K } = c;
+  checkObject("params", params);
+  checkF32(
+    "params.phi",
+    params.phi,
+    n * C * K,
+    `[n·C, n²+2n] = [${n * C}, ${K}]`,
+  );
+  checkF32("params.bias", params.bias, K, `[n²+2n] = [${K}]`);
+  checkAlphas(params, "params");
+}
+
+/**
+ * {@linkcode mhcCoefficients} on the GPU: the per-token `H_pre`, `H_post`,
+ * `H_res`, plus the `logits` and `invRms` that the backward reuses.
+ * Float32 arrays only; with `precision: "f16"`, `x` is stored as f16 on the
+ * GPU (rounded on upload).
+ *
+ * @param gpu The runtime.
+ * @param x Residual states `[T, n, C]`.
+ * @param params `φ` `[n·C, K]`, `b` `[K]` and the three `α`.
+ * @param options Sizes `n` (1 to 8), `C`, `T`; optional `normEps`,
+ *   `iterations`, `eps` and `precision`.
+ * @returns `hPre`, `hPost`, `hRes`, `logits` and `invRms`, as the reference.
+ * @throws {RangeError} When a size, a length or an `α` is invalid.
+ * @throws {TypeError} When an array is not a `Float32Array`.
+ * @throws {GpuError} When the GPU reports an error.
+ *
+ * @example At φ = 0 the coefficients come from the bias alone
+ * ```ts ignore
+ * import { MhcGpu, mhcCoefficientsGpu } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * const n = 2, C = 3, K = n * n + 2 * n;
+ * const { hPre } = await mhcCoefficientsGpu(gpu, new Float32Array(n * C).fill(1), {
+ *   phi: new Float32Array(n * C * K),
+ *   bias: new Float32Array(K),
+ *   alphaPre: 0.01,
+ *   alphaPost: 0.01,
+ *   alphaRes: 0.01,
+ * }, { n, C, T: 1 });
+ * console.log(hPre[0]); // 0.5
+ * ```
+ */
+export async function mhcCoefficientsGpu(
+  gpu: MhcGpu,
+  x: Float32Array,
+  params: MhcParams<Float32Array>,
+  options: MhcCoefficientsGpuOptions,
+): Promise<MhcCoefficients<Float32Array>> {
+  const c = coefConfig(gpu, options);
+  const { n, C, T, K } = c;
+  checkF32("x", x, T * n * C, `[T, n, C] = [${T}, ${n}, ${C}]`);
+  checkParams(params, c);
+  const p = await pipelines(gpu, c, false);
+  const [hPre, hPost, hRes, saved] = await gpu.compute(
+    "mhcCoefficients",
+    (ctx) => {
+      const b: MhcCoefficientsBuffers = {
+        x: ctx.uploadStreams(x, c.precision, "x"),
+        phi: ctx.upload(params.phi, "phi"),
+        bias: ctx.upload(params.bias, "bias"),
+        hPre: ctx.output(T * n * 4, "hPre"),
+        hPost: ctx.output(T * n * 4, "hPost"),
+        hRes: ctx.output(T * n * n * 4, "hRes"),
+        saved: ctx.output(T * (K + 1) * 4, "saved"),
+      };
+      recordForward(gpu, ctx.encoder, p, b, params, c);
+      return [
+        { buffer: b.hPre as GPUBuffer, bytes: T * n * 4 },
+        { buffer: b.hPost as GPUBuffer, bytes: T * n * 4 },
+        { buffer: b.hRes as GPUBuffer, bytes: T * n * n * 4 },
+        { buffer: b.saved as GPUBuffer, bytes: T * (K + 1) * 4 },
+      ];
+    },
+  );
+  const packed = new Float32Array(saved);
+  const logits = new Float32Array(T * K), invRms = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    logits.set(packed.subarray(t * (K + 1), t * (K + 1) + K), t * K);
+    invRms[t] = packed[t * (K + 1) + K];
+  }
+  return {
+    hPre: new Float32Array(hPre),
+    hPost: new Float32Array(hPost),
+    hRes: new Float32Array(hRes),
+    logits,
+    invRms,
+  };
+}
+
+/**
+ * {@linkcode mhcCoefficientsBackward} on the GPU: the gradients of `x`, `φ`,
+ * `b` and the three `α` (parameter gradients summed over tokens in a fixed
+ * order). Float32 arrays only; with `precision: "f16"`, `x` and `g_x` are
+ * stored as f16 on the GPU.
+ *
+ * @param gpu The runtime.
+ * @param x The residual states `[T, n, C]` given to the forward.
+ * @param params The parameters given to the forward.
+ * @param forward The forward's result (its `logits` and `invRms` are used).
+ * @param grads Upstream gradients of `hPre`, `hPost` and `hRes`.
+ * @param options The forward's options.
+ * @returns Gradients of `x`, `phi`, `bias`, `alphaPre`, `alphaPost`, `alphaRes`.
+ * @throws {RangeError} When a size or a length is wrong.
+ * @throws {TypeError} When an array is not a `Float32Array`.
+ * @throws {GpuError} When the GPU reports an error.
+ *
+ * @example Gradients of a tiny site
+ * ```ts ignore
+ * import {
+ *   MhcGpu,
+ *   mhcCoefficientsBackwardGpu,
+ *   mhcCoefficientsGpu,
+ * } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * const n = 2, C = 2, T = 1, K = n * n + 2 * n;
+ * const x = new Float32Array([1, -2, 0.5, 3]);
+ * const params = {
+ *   phi: new Float32Array(n * C * K).fill(0.1),
+ *   bias: new Float32Array(K),
+ *   alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01,
+ * };
+ * const fwd = await mhcCoefficientsGpu(gpu, x, params, { n, C, T });
+ * const g = await mhcCoefficientsBackwardGpu(gpu, x, params, fwd, {
+ *   hPre: new Float32Array([1, -1]),
+ *   hPost: new Float32Array([0.5, 0.2]),
+ *   hRes: new Float32Array([1, 0, 0, -1]),
+ * }, { n, C, T });
+ * console.log(g.phi.length); // 16
+ * ```
+ */
+export async function mhcCoefficientsBackwardGpu(
+  gpu: MhcGpu,
+  x: Float32Array,
+  params: MhcParams<Float32Array>,
+  forward: MhcCoefficients<Float32Array>,
+  grads: MhcCoefficientGrads<Float32Array>,
+  options: MhcCoefficientsGpuOptions,
+): Promise<MhcParamGrads<Float32Array>> {
+  const c = coefConfig(gpu, options);
+  const { n, C, T, K } = c;
+  checkF32("x", x, T * n * C, `[T, n, C] = [${T}, ${n}, ${C}]`);
+  checkParams(params, c);
+  checkObject("forward", forward);
+  checkF32(
+    "forward.logits",
+    forward.logits,
+    T * K,
+    `[T, n²+2n] = [${T}, ${K}]`,
+  );
+  checkF32("forward.invRms", forward.invRms, T, `[T] = [${T}]`);
+  checkObject("grads", grads);
+  checkF32("grads.hPre", grads.hPre, T * n, `[T, n] = [${T}, ${n}]`);
+  checkF32("grads.hPost", grads.hPost, T * n, `[T, n] = [${T}, ${n}]`);
+  checkF32(
+    "grads.hRes",
+    grads.hRes,
+    T * n * n,
+    `[T, n, n] = [${T}, ${n}, ${n}]`,
+  );
+  const saved = new Float32Array(T * (K + 1));
+  for (let t = 0; t < T; t++) {
+    saved.set(forward.logits.subarray(t * K, t * K + K), t * (K + 1));
+    saved[t * (K + 1) + K] = forward.invRms[t];
+  }
+  const p = await pipelines(gpu, c, true);
+  const xBytes = T * n * C * c.es;
+  const [gx, gPhi, gBias, gAlpha] = await gpu.compute(
+    "mhcCoefficientsBackward",
+    (ctx) => {
+      const b: MhcCoefficientsBackwardBuffers = {
+        x: ctx.uploadStreams(x, c.precision, "x"),
+        phi: ctx.upload(params.phi, "phi"),
+        saved: ctx.upload(saved, "saved"),
+        gradHPre: ctx.upload(grads.hPre, "gradHPre"),
+        gradHPost: ctx.upload(grads.hPost, "gradHPost"),
+        gradHRes: ctx.upload(grads.hRes, "gradHRes"),
+        gradX: ctx.output(xBytes, "gradX"),
+        gradPhi: ctx.output(n * C * K * 4, "gradPhi"),
+        gradBias: ctx.output(K * 4, "gradBias"),
+        gradAlpha: ctx.output(12, "gradAlpha"),
+        scratch: ctx.output(mhcCoefficientsScratchBytes({ n, T }), "scratch"),
+      };
+      recordBackward(gpu, ctx.encoder, p, b, params, c);
+      return [
+        { buffer: b.gradX as GPUBuffer, bytes: xBytes },
+        { buffer: b.gradPhi as GPUBuffer, bytes: n * C * K * 4 },
+        { buffer: b.gradBias as GPUBuffer, bytes: K * 4 },
+        { buffer: b.gradAlpha as GPUBuffer, bytes: 12 },
+      ];
+    },
+  );
+  const alpha = new Float32Array(gAlpha);
+  return {
+    x: c.precision === "f16"
+      ? f16BitsToF32(new Uint16Array(gx, 0, T * n * C))
+      : new Float32Array(gx),
+    phi: new Float32Array(gPhi),
+    bias: new Float32Array(gBias),
+    alphaPre: alpha[0],
+    alphaPost: alpha[1],
+    alphaRes: alpha[2],
+  };
+}
