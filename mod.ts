@@ -41,3 +41,4 @@
  */
 
 export * from "./src/reference/mod.ts";
+export * from "./src/gpu/mod.ts";

@@ -96,6 +96,8 @@ export class GpuError extends Error {
   readonly kind: GpuErrorKind;
 
   /**
+   * Builds the error.
+   *
    * @param kind The category of the failure.
    * @param message A sentence saying what failed and, where known, why.
    * @param options Standard error options (`cause`).

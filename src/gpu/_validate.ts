@@ -1,0 +1,59 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+// Internal: argument checks of the WebGPU convenience API. Messages follow
+// the reference's (src/reference/_validate.ts).
+
+import { checkArray } from "../reference/_validate.ts";
+import type { MhcGpu, StreamPrecision } from "./runtime.ts";
+
+/**
+ * Throws a `TypeError` unless `value` is a `Float32Array`, and a
+ * `RangeError` unless its length is `expected` (`shape` describes it).
+ */
+export function checkF32(
+  name: string,
+  value: unknown,
+  expected: number,
+  shape: string,
+): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    const got = value === null
+      ? "null"
+      : typeof value === "object"
+      ? (value as object).constructor?.name ?? "object"
+      : typeof value;
+    throw new TypeError(`${name} must be a Float32Array, got ${got}`);
+  }
+  checkArray(name, value, expected, shape);
+  return value;
+}
+
+/** Throws a `TypeError` unless `gpu` looks like an `MhcGpu`. */
+export function checkGpu(gpu: MhcGpu): void {
+  if (
+    typeof gpu !== "object" || gpu === null ||
+    typeof (gpu as Partial<MhcGpu>).compute !== "function"
+  ) {
+    throw new TypeError(
+      `gpu must be an MhcGpu (from MhcGpu.create()), got ${String(gpu)}`,
+    );
+  }
+}
+
+/**
+ * Returns the checked precision (default `"f32"`); throws a `RangeError` for
+ * an unknown value and a `GpuError` when f16 is asked for without
+ * `shader-f16`.
+ */
+export function checkPrecision(
+  gpu: MhcGpu,
+  precision: unknown,
+): StreamPrecision {
+  const p = precision ?? "f32";
+  if (p !== "f32" && p !== "f16") {
+    throw new RangeError(
+      `precision must be "f32" or "f16", got ${JSON.stringify(p)}`,
+    );
+  }
+  if (p === "f16") gpu.requireF16();
+  return p;
+}

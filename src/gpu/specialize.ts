@@ -1,0 +1,88 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Specialisation of the stream kernels (`wgsl/pre*.wgsl`, `wgsl/post*.wgsl`).
+ * Each of those files begins with a block between `// @specialize begin` and
+ * `// @specialize end` that fixes the stream storage type, `n` and the
+ * vector width, as valid WGSL defaults (f32, n = 4, vec4). This module
+ * rewrites the block for one `(n, width, precision)`, so that every
+ * pipeline has `N` as a compile-time constant (loops fully unrolled, the
+ * token's streams held in registers) and uses `vec4` loads when `C % 4 == 0`.
+ * Line numbers are kept, so compile errors point into the `.wgsl` file.
+ *
+ * @module
+ */
+
+import type { StreamPrecision } from "./runtime.ts";
+
+/** One specialisation of a stream kernel. */
+export interface StreamVariant {
+  /** Streams per token, 1 to 8. */
+  n: number;
+  /** Channels per vector: 4 (`C % 4 == 0`) or 1. */
+  width: 1 | 4;
+  /** Storage type of the streams. */
+  precision: StreamPrecision;
+}
+
+const BEGIN = "// @specialize begin";
+const END = "// @specialize end";
+
+/**
+ * Returns `code` with its specialisation block rewritten for `v`, and
+ * `extra` sources appended (e.g. the shared reduction).
+ *
+ * @param code A stream kernel with a specialisation block.
+ * @param v The variant.
+ * @param extra Sources appended after the kernel.
+ * @returns WGSL for the variant.
+ * @throws {Error} When the block is missing (the kernel file is malformed).
+ */
+export function specializeStreams(
+  code: string,
+  v: StreamVariant,
+  extra: readonly string[] = [],
+): string {
+  const lines = code.split("\n");
+  const b = lines.findIndex((l) => l.startsWith(BEGIN));
+  const e = lines.findIndex((l) => l.startsWith(END));
+  if (b < 0 || e < b) {
+    throw new Error(
+      `stream kernel has no "${BEGIN}" … "${END}" block to specialise`,
+    );
+  }
+  const s = v.precision === "f16" ? "f16" : "f32";
+  const block = v.width === 4
+    ? [
+      `alias S = ${s};`,
+      `const N: u32 = ${v.n}u;`,
+      "alias SV = vec4<S>;",
+      "alias AV = vec4<f32>;",
+      "fn hdot(a: AV, b: AV) -> f32 { return dot(a, b); }",
+    ]
+    : [
+      `alias S = ${s};`,
+      `const N: u32 = ${v.n}u;`,
+      "alias SV = S;",
+      "alias AV = f32;",
+      "fn hdot(a: AV, b: AV) -> f32 { return a * b; }",
+    ];
+  // Keep the line count of the block, so line numbers stay those of the file.
+  while (block.length < e - b - 1) block.push("");
+  const out = [
+    (v.precision === "f16" ? "enable f16; " : "") + lines[b],
+    ...block,
+    ...lines.slice(e),
+  ];
+  return [...lines.slice(0, b), ...out, ...extra].join("\n");
+}
+
+/**
+ * The cache key of a stream kernel variant.
+ *
+ * @param kernel Kernel name.
+ * @param v The variant.
+ * @returns A short key such as `"post|n=4|w=4|f32"`.
+ */
+export function variantKey(kernel: string, v: StreamVariant): string {
+  return `${kernel}|n=${v.n}|w=${v.width}|${v.precision}`;
+}
