@@ -35,13 +35,11 @@ export function matmul(a: Mat, b: Mat): Mat {
 /**
  * SPEC §4 in the linear domain: `M = exp(L − colmax)`, then `iterations` ×
  * (normalise columns, then rows). `iterations = 0` gives `exp(L − colmax)`.
- * `rowsFirst` swaps the order (a deliberate mistake for the tests).
  */
 export function naiveSinkhorn(
   logits: ArrayLike<number>,
   n: number,
   iterations: number,
-  rowsFirst = false,
 ): Float64Array {
   const T = logits.length / (n * n), out = new Float64Array(T * n * n);
   for (let t = 0; t < T; t++) {
@@ -66,13 +64,8 @@ export function naiveSinkhorn(
       }
     };
     for (let it = 0; it < iterations; it++) {
-      if (rowsFirst) {
-        rows();
-        cols();
-      } else {
-        cols();
-        rows();
-      }
+      cols();
+      rows();
     }
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) out[t * n * n + i * n + j] = m[i][j];

@@ -20,7 +20,7 @@ import {
 } from "@birkhoff/mhc";
 import { rng } from "./_rand.ts";
 import { fdGradient, gradientError } from "./_fd.ts";
-import { naiveMhcCoefficients } from "./_naive.ts";
+import { naiveMhcCoefficients, naiveSinkhorn } from "./_naive.ts";
 
 type Shape = { n: number; C: number; T: number };
 type PostFn = (
@@ -210,6 +210,11 @@ describe("SPEC §10 mistakes", () => {
     const ref = sinkhornKnopp(logits, { n, T, iterations });
     assertLess(rowError(ref, n), 1e-14);
     assertGreater(rowError(broken, n), 1e-2);
+    const spec = naiveSinkhorn(logits, n, iterations);
+    const maxDiff = (a: ArrayLike<number>) =>
+      Math.max(...spec.map((v, k) => Math.abs(v - a[k])));
+    assertLess(maxDiff(ref), 1e-13);
+    assertGreater(maxDiff(broken), 1e-2);
   });
 
   it("catches H_pre and H_post passed through softmax instead of sigmoid and 2·sigmoid", () => {
