@@ -397,7 +397,9 @@ export class MhcGpu {
       }\u0000${spec.code}`;
     let p = this.#pipelines.get(key);
     if (!p) {
-      p = this.#compile(spec, entryPoint);
+      p = this.#compile(spec, entryPoint).catch(async (e) => {
+        throw await this.#explain(e);
+      });
       this.#pipelines.set(key, p);
       p.catch(() => this.#pipelines.delete(key));
     }
@@ -449,6 +451,19 @@ export class MhcGpu {
         { cause: e },
       );
     }
+  }
+
+  /**
+   * A lost device first shows up as failed validation, compilation or
+   * mapping: lets the lost promise settle, and returns the loss, which
+   * explains the failure, or else `error`.
+   */
+  async #explain<E>(error: E): Promise<GpuError | E> {
+    await Promise.race([
+      this.#lost.catch(() => {}),
+      new Promise((r) => setTimeout(r, 0)),
+    ]);
+    return this.#lostError ?? error;
   }
 
   /**
@@ -639,6 +654,10 @@ export class MhcGpu {
         Promise.all([scopes, mapped]),
         this.#lost,
       ]);
+      if (validation || oom || mapError || failed) {
+        const lost = await this.#explain(null);
+        if (lost) throw lost;
+      }
       if (validation) {
         throw new GpuError(
           "validation",
@@ -666,7 +685,7 @@ export class MhcGpu {
       staging!.unmap();
       return out;
     } finally {
-      if (!this.#lostError) { for (const b of temps) b.destroy(); }
+      for (const b of temps) b.destroy();
     }
   }
 
@@ -693,6 +712,10 @@ export class MhcGpu {
    * runtime created it.
    */
   destroy(): void {
+    this.#lostError ??= new GpuError(
+      "device-lost",
+      "This MhcGpu was destroyed; create a new one to continue",
+    );
     this.#pipelines.clear();
     for (const b of this.#uniforms.values()) b.destroy();
     this.#uniforms.clear();
