@@ -2,11 +2,11 @@
 //
 // Column sums of a [T, width] f32 matrix over its rows (tokens), for the
 // first `cols` columns, in a fixed order (deterministic, no atomics): one
-// workgroup per column; invocation w sums rows w, w + 64, … in order, then a
-// fixed tree combines the 64 partials. Columns below `split` go to out_a,
-// the others to out_b (at column − split). When the host splits the tokens
-// into chunks, the chunks run in order and each after the first adds to the
-// sums so far (`accumulate`).
+// workgroup per column (looping when the grid is smaller); invocation w sums
+// rows w, w + 64, … in order, then a fixed tree combines the 64 partials.
+// Columns below `split` go to out_a, the others to out_b (at column −
+// split). When the host splits the tokens into chunks, the chunks run in
+// order and each after the first adds to the sums so far (`accumulate`).
 //
 // Used by the mHC coefficient backward: g_b = Σ_t g_h (K columns) and the
 // three g_α (3 columns).
@@ -39,34 +39,34 @@ fn column_sums(
   @builtin(workgroup_id) wg: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let c = wg.x + wg.y * nwg.x;
-  if (c >= params.cols) {
-    return; // the whole workgroup: uniform
-  }
-  var s = 0.0;
-  for (var t = w; t < params.tokens; t += 64u) {
-    s += matrix[t * params.width + c];
-  }
-  cs_part[w] = s;
-  workgroupBarrier();
-  for (var h = 32u; h > 0u; h >>= 1u) {
-    if (w < h) {
-      cs_part[w] += cs_part[w + h];
+  // Workgroup-stride loop over columns: the grid may hold fewer workgroups.
+  for (var c = wg.x + wg.y * nwg.x; c < params.cols; c += nwg.x * nwg.y) {
+    var s = 0.0;
+    for (var t = w; t < params.tokens; t += 64u) {
+      s += matrix[t * params.width + c];
     }
+    cs_part[w] = s;
     workgroupBarrier();
-  }
-  if (w == 0u) {
-    var total = cs_part[0];
-    if (c < params.split) {
-      if (params.accumulate != 0u) {
-        total += out_a[c];
+    for (var h = 32u; h > 0u; h >>= 1u) {
+      if (w < h) {
+        cs_part[w] += cs_part[w + h];
       }
-      out_a[c] = total;
-    } else {
-      if (params.accumulate != 0u) {
-        total += out_b[c - params.split];
-      }
-      out_b[c - params.split] = total;
+      workgroupBarrier();
     }
+    if (w == 0u) {
+      var total = cs_part[0];
+      if (c < params.split) {
+        if (params.accumulate != 0u) {
+          total += out_a[c];
+        }
+        out_a[c] = total;
+      } else {
+        if (params.accumulate != 0u) {
+          total += out_b[c - params.split];
+        }
+        out_b[c - params.split] = total;
+      }
+    }
+    workgroupBarrier(); // cs_part is reused by the next column
   }
 }

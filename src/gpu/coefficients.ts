@@ -8,10 +8,10 @@
  * token's state gives both `v·φ` and `Σv²`; the scale `1/r`, `α`, bias,
  * sigmoid, `2·sigmoid` and the Sinkhorn projection then run in registers and
  * workgroup memory. Besides `H_pre`, `H_post` and `H_res` it writes a small
- * `saved` buffer `[T, K + 1]` (the logits `h`, then `1/r`) for the backward.
+ * `saved` buffer (per token the logits `h`, then `1/r`) for the backward.
  *
  * Backward: a per-token kernel (exact Sinkhorn backward recomputed on chip,
- * `g_x`, and per-token partials in a scratch buffer `[T, 2K + 3]`), then two
+ * `g_x`, and per-token partials in a scratch buffer), then two
  * kernels that sum the partials over tokens in a fixed order for `g_φ`,
  * `g_b` and the three `g_α`: deterministic, no atomics.
  *
@@ -88,7 +88,11 @@ export interface MhcCoefficientsBuffers {
   hPost: BufferRef;
   /** Receives `H_res`, `[T, n, n]` f32. */
   hRes: BufferRef;
-  /** Receives what the backward needs, `[T, K + 1]` f32: per token the logits `h` (K), then `1/r`. */
+  /**
+   * Receives what the backward needs: {@linkcode mhcCoefficientsSavedBytes}
+   * bytes, rows of `K + 1` rounded up to a multiple of 8 f32s: per token the
+   * logits `h` (K), `1/r`, then padding.
+   */
   saved: BufferRef;
 }
 
@@ -101,7 +105,7 @@ export interface MhcCoefficientsBackwardBuffers {
   x: BufferRef;
   /** Projection `φ`, `[n·C, K]` f32. */
   phi: BufferRef;
-  /** The forward's `saved` buffer, `[T, K + 1]` f32. */
+  /** The forward's `saved` buffer. */
   saved: BufferRef;
   /** Upstream gradient of `H_pre`, `[T, n]` f32. */
   gradHPre: BufferRef;
@@ -118,8 +122,8 @@ export interface MhcCoefficientsBackwardBuffers {
   /** Receives the gradients of `α_pre`, `α_post`, `α_res`, `[3]` f32. */
   gradAlpha: BufferRef;
   /**
-   * Scratch of {@linkcode mhcCoefficientsScratchBytes} bytes (`[T, 2K + 3]`
-   * f32); its contents are overwritten.
+   * Scratch of {@linkcode mhcCoefficientsScratchBytes} bytes; its contents
+   * are overwritten.
    */
   scratch: BufferRef;
 }
@@ -172,29 +176,70 @@ function checkAlphas(alphas: MhcAlphas, name: string): void {
   checkFinite(`${name}.alphaRes`, alphas.alphaRes);
 }
 
+/** Row length in f32s of `saved`: `K + 1` rounded up to a multiple of 8. */
+function savedWidth(K: number): number {
+  return Math.ceil((K + 1) / 8) * 8;
+}
+
+/** Row length in f32s of the backward scratch: `2K + 3` rounded up to 8. */
+function scratchWidth(K: number): number {
+  return Math.ceil((2 * K + 3) / 8) * 8;
+}
+
+function checkNT(options: { n: number; T: number }): { K: number; T: number } {
+  checkObject("options", options);
+  const n = checkPositiveInt("n", options.n);
+  const T = checkPositiveInt("T", options.T);
+  return { K: n * n + 2 * n, T };
+}
+
 /**
- * Bytes of the scratch buffer that {@linkcode encodeMhcCoefficientsBackward}
- * needs: `T · (2K + 3) · 4` with `K = n² + 2n`.
+ * Bytes of the `saved` buffer that {@linkcode encodeMhcCoefficients} writes
+ * and {@linkcode encodeMhcCoefficientsBackward} reads: `T` rows of `K + 1`
+ * f32s rounded up to a multiple of 8 (`K = n² + 2n`), so that chunks of
+ * tokens stay aligned.
  *
  * @param options Sizes `n` and `T`.
  * @returns The byte size.
  * @throws {RangeError} When a size is not a positive integer.
  *
- * @example For n = 4 and 1000 tokens
+ * @example For n = 4 (K = 24) and 1000 tokens
+ * ```ts
+ * import { mhcCoefficientsSavedBytes } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(mhcCoefficientsSavedBytes({ n: 4, T: 1000 }), 1000 * 32 * 4);
+ * ```
+ */
+export function mhcCoefficientsSavedBytes(
+  options: { n: number; T: number },
+): number {
+  const { K, T } = checkNT(options);
+  return T * savedWidth(K) * 4;
+}
+
+/**
+ * Bytes of the scratch buffer that {@linkcode encodeMhcCoefficientsBackward}
+ * needs: `T` rows of `2K + 3` f32s rounded up to a multiple of 8
+ * (`K = n² + 2n`).
+ *
+ * @param options Sizes `n` and `T`.
+ * @returns The byte size.
+ * @throws {RangeError} When a size is not a positive integer.
+ *
+ * @example For n = 4 (K = 24) and 1000 tokens
  * ```ts
  * import { mhcCoefficientsScratchBytes } from "@birkhoff/mhc";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(mhcCoefficientsScratchBytes({ n: 4, T: 1000 }), 1000 * 51 * 4);
+ * assertEquals(mhcCoefficientsScratchBytes({ n: 4, T: 1000 }), 1000 * 56 * 4);
  * ```
  */
 export function mhcCoefficientsScratchBytes(
   options: { n: number; T: number },
 ): number {
-  checkObject("options", options);
-  const n = checkPositiveInt("n", options.n);
-  const T = checkPositiveInt("T", options.T);
-  return T * (2 * (n * n + 2 * n) + 3) * 4;
+  const { K, T } = checkNT(options);
+  return T * scratchWidth(K) * 4;
 }
 
 /** Stream kernel source for `precision`: `XT` becomes f16 and f16 is enabled. */
@@ -257,8 +302,8 @@ function shapes(c: CoefConfig) {
     bias: `[K] = [${K}] as f32`,
     tn: `[T, n] = [${T}, ${n}] as f32`,
     tnn: `[T, n, n] = [${T}, ${n}, ${n}] as f32`,
-    saved: `[T, K + 1] = [${T}, ${K + 1}] as f32`,
-    scratch: `[T, 2K + 3] = [${T}, ${2 * K + 3}] as f32`,
+    saved: `[T, ${savedWidth(K)}] as f32`,
+    scratch: `[T, ${scratchWidth(K)}] as f32`,
   };
 }
 
@@ -299,7 +344,7 @@ function recordForward(
       {
         name: "saved",
         ref: b.saved,
-        bytesPerToken: (K + 1) * 4,
+        bytesPerToken: savedWidth(K) * 4,
         shape: s.saved,
       },
     ],
@@ -330,7 +375,9 @@ function recordBackward(
   const { n, C, K } = c;
   const s = shapes(c);
   const sk = sinkhornWords(c.sinkhorn, 1, n);
-  const width = 2 * K + 3;
+  const width = scratchWidth(K);
+  // The reduction kernels loop when the grid holds fewer workgroups.
+  const maxGrid = gpu.limits.maxComputeWorkgroupsPerDimension ** 2;
   const x = { name: "x", ref: b.x, bytesPerToken: n * C * c.es, shape: s.x };
   const scratch = {
     name: "scratch",
@@ -355,7 +402,7 @@ function recordBackward(
       {
         name: "saved",
         ref: b.saved,
-        bytesPerToken: (K + 1) * 4,
+        bytesPerToken: savedWidth(K) * 4,
         shape: s.saved,
       },
       { name: "gradHPre", ref: b.gradHPre, bytesPerToken: n * 4, shape: s.tn },
@@ -405,9 +452,9 @@ function recordBackward(
         shape: s.phi,
       },
     ],
-    workgroups: () => Math.ceil(entries / 64),
+    workgroups: () => Math.min(Math.ceil(entries / 64), maxGrid),
     params: (tokens, first) =>
-      new Uint32Array([tokens, n * C, K, first > 0 ? 1 : 0]),
+      new Uint32Array([tokens, n * C, K, first > 0 ? 1 : 0, width]),
   });
   // g_b = Σ_t g_h[t] and g_α = Σ_t (α partials)[t]: one workgroup per column.
   gpu.encodeTokens(encoder, {
@@ -431,7 +478,7 @@ function recordBackward(
         shape: "[3] as f32",
       },
     ],
-    workgroups: () => K + 3,
+    workgroups: () => Math.min(K + 3, maxGrid),
     params: (tokens, first) =>
       new Uint32Array([tokens, width, K + 3, K, first > 0 ? 1 : 0]),
   });
@@ -445,7 +492,8 @@ function recordBackward(
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
  * @param buffers Inputs `x`, `phi`, `bias`; outputs `hPre`, `hPost`, `hRes`
- *   and `saved` (`[T, K + 1]`: the logits, then `1/r`, per token).
+ *   and `saved` (per token the logits, then `1/r`; see
+ *   {@linkcode mhcCoefficientsSavedBytes}).
  * @param alphas The three `α` of the site.
  * @param options Sizes `n` (1 to 8), `C`, `T`; optional `normEps`,
  *   `iterations`, `eps` and `precision` (of `x`).
@@ -456,7 +504,11 @@ function recordBackward(
  *
  * @example Coefficients of GPU-resident states
  * ```ts ignore
- * import { encodeMhcCoefficients, MhcGpu } from "@birkhoff/mhc";
+ * import {
+ *   encodeMhcCoefficients,
+ *   MhcGpu,
+ *   mhcCoefficientsSavedBytes,
+ * } from "@birkhoff/mhc";
  *
  * const gpu = await MhcGpu.create();
  * const n = 4, C = 64, T = 128, K = n * n + 2 * n;
@@ -472,7 +524,7 @@ function recordBackward(
  *   hPre: make(T * n),
  *   hPost: make(T * n),
  *   hRes: make(T * n * n),
- *   saved: make(T * (K + 1)),
+ *   saved: make(mhcCoefficientsSavedBytes({ n, T }) / 4),
  * }, { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 }, { n, C, T });
  * gpu.device.queue.submit([encoder.finish()]);
  * ```
@@ -513,6 +565,7 @@ export async function encodeMhcCoefficients(
  * import {
  *   encodeMhcCoefficientsBackward,
  *   MhcGpu,
+ *   mhcCoefficientsSavedBytes,
  *   mhcCoefficientsScratchBytes,
  * } from "@birkhoff/mhc";
  *
@@ -525,7 +578,7 @@ export async function encodeMhcCoefficients(
  * await encodeMhcCoefficientsBackward(gpu, encoder, {
  *   x: make(T * n * C * 4),
  *   phi: make(n * C * K * 4),
- *   saved: make(T * (K + 1) * 4),
+ *   saved: make(mhcCoefficientsSavedBytes({ n, T })),
  *   gradHPre: make(T * n * 4),
  *   gradHPost: make(T * n * 4),
  *   gradHRes: make(T * n * n * 4),
@@ -607,6 +660,7 @@ export async function mhcCoefficientsGpu(
   const { n, C, T, K } = c;
   checkF32("x", x, T * n * C, `[T, n, C] = [${T}, ${n}, ${C}]`);
   checkParams(params, c);
+  const sw = savedWidth(K);
   const p = await pipelines(gpu, c, false);
   const [hPre, hPost, hRes, saved] = await gpu.compute(
     "mhcCoefficients",
@@ -618,22 +672,22 @@ export async function mhcCoefficientsGpu(
         hPre: ctx.output(T * n * 4, "hPre"),
         hPost: ctx.output(T * n * 4, "hPost"),
         hRes: ctx.output(T * n * n * 4, "hRes"),
-        saved: ctx.output(T * (K + 1) * 4, "saved"),
+        saved: ctx.output(mhcCoefficientsSavedBytes({ n, T }), "saved"),
       };
       recordForward(gpu, ctx.encoder, p, b, params, c);
       return [
         { buffer: b.hPre as GPUBuffer, bytes: T * n * 4 },
         { buffer: b.hPost as GPUBuffer, bytes: T * n * 4 },
         { buffer: b.hRes as GPUBuffer, bytes: T * n * n * 4 },
-        { buffer: b.saved as GPUBuffer, bytes: T * (K + 1) * 4 },
+        { buffer: b.saved as GPUBuffer, bytes: T * sw * 4 },
       ];
     },
   );
   const packed = new Float32Array(saved);
   const logits = new Float32Array(T * K), invRms = new Float32Array(T);
   for (let t = 0; t < T; t++) {
-    logits.set(packed.subarray(t * (K + 1), t * (K + 1) + K), t * K);
-    invRms[t] = packed[t * (K + 1) + K];
+    logits.set(packed.subarray(t * sw, t * sw + K), t * K);
+    invRms[t] = packed[t * sw + K];
   }
   return {
     hPre: new Float32Array(hPre),
@@ -715,10 +769,11 @@ export async function mhcCoefficientsBackwardGpu(
     T * n * n,
     `[T, n, n] = [${T}, ${n}, ${n}]`,
   );
-  const saved = new Float32Array(T * (K + 1));
+  const sw = savedWidth(K);
+  const saved = new Float32Array(T * sw);
   for (let t = 0; t < T; t++) {
-    saved.set(forward.logits.subarray(t * K, t * K + K), t * (K + 1));
-    saved[t * (K + 1) + K] = forward.invRms[t];
+    saved.set(forward.logits.subarray(t * K, t * K + K), t * sw);
+    saved[t * sw + K] = forward.invRms[t];
   }
   const p = await pipelines(gpu, c, true);
   const xBytes = T * n * C * c.es;

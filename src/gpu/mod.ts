@@ -69,6 +69,7 @@ export {
   type MhcCoefficientsBuffers,
   mhcCoefficientsGpu,
   type MhcCoefficientsGpuOptions,
+  mhcCoefficientsSavedBytes,
   mhcCoefficientsScratchBytes,
 } from "./coefficients.ts";
 export {

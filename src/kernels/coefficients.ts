@@ -12,7 +12,7 @@ export const coefficientsWgsl: string = `// Copyright 2026 the @birkhoff/mhc aut
 //
 // Per token, in elements: reads nC (x) + K (bias) (+ nC·K of φ from cache);
 // writes n (H_pre) + n (H_post) + n² (H_res) + K + 1 (saved: the logits h
-// and 1/r, for the backward).
+// and 1/r, for the backward; rows padded to a multiple of 8).
 
 struct CoefParams {
   /** Tokens of this dispatch. */
@@ -28,6 +28,9 @@ struct CoefParams {
   alpha_res: f32,
 }
 
+/** Row length of \`saved\`: K + 1 rounded up to a multiple of 8. */
+override SAVED_W: u32 = (K + 8u) / 8u * 8u;
+
 @group(0) @binding(0) var<uniform> params: CoefParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
 /** Bias b, [K]. */
@@ -38,7 +41,10 @@ struct CoefParams {
 @group(0) @binding(5) var<storage, read_write> h_post: array<f32>;
 /** H_res, [T, n, n]. */
 @group(0) @binding(6) var<storage, read_write> h_res: array<f32>;
-/** Saved for the backward, [T, K + 1]: the logits h, then 1/r. */
+/**
+ * Saved for the backward, [T, SAVED_W]: per token the logits h (K), 1/r, then
+ * padding (rows of a multiple of 8 floats keep token chunks aligned).
+ */
 @group(0) @binding(7) var<storage, read_write> saved: array<f32>;
 
 /** sigmoid(z) without overflow: every exp() argument is <= 0. */
@@ -67,7 +73,7 @@ fn coefficients_forward(
   }
   co_project(t * params.nc, params.nc, true, w);
   let ir = inverseSqrt(co_sum[K] / f32(params.nc) + params.norm_eps);
-  let s0 = t * (K + 1u);
+  let s0 = t * SAVED_W;
   for (var k = w; k < K; k += WG) {
     let h = co_alpha(k) * (co_sum[k] * ir) + bias[k];
     saved[s0 + k] = h;

@@ -17,7 +17,7 @@ export const coefficientsBackwardWgsl: string = `// Copyright 2026 the @birkhoff
 //
 // Per token, in elements: reads 2·nC (x, twice) + K + 1 (saved) + 2n + n²
 // (upstream gradients) (+ 2·nC·K of φ from cache); writes nC (g_x) +
-// 2K + 3 (scratch).
+// 2K + 3 (scratch, rows padded to a multiple of 8).
 
 struct CoefBackParams {
   /** Tokens of this dispatch. */
@@ -32,9 +32,14 @@ struct CoefBackParams {
   alpha_res: f32,
 }
 
+/** Row length of \`saved\`: K + 1 rounded up to a multiple of 8. */
+override SAVED_W: u32 = (K + 8u) / 8u * 8u;
+/** Row length of \`scratch\`: 2K + 3 rounded up to a multiple of 8. */
+override SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
+
 @group(0) @binding(0) var<uniform> params: CoefBackParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
-/** Saved by the forward, [T, K + 1]: the logits h, then 1/r. */
+/** Saved by the forward, [T, SAVED_W]: the logits h (K), then 1/r. */
 @group(0) @binding(3) var<storage, read> saved: array<f32>;
 /** Upstream gradient of H_pre, [T, n]. */
 @group(0) @binding(4) var<storage, read> g_pre: array<f32>;
@@ -45,8 +50,8 @@ struct CoefBackParams {
 /** Gradient of x, [T, n, C]. */
 @group(0) @binding(7) var<storage, read_write> g_x: array<XT>;
 /**
- * Scratch, [T, 2K + 3]: per token g_h (K), the α partial sums Σ g_h·m over
- * the pre, post and res segments (3), then g_p (K).
+ * Scratch, [T, SCRATCH_W]: per token g_h (K), the α partial sums Σ g_h·m
+ * over the pre, post and res segments (3), then g_p (K), then padding.
  */
 @group(0) @binding(8) var<storage, read_write> scratch: array<f32>;
 
@@ -81,7 +86,7 @@ fn coefficients_backward(
   }
   let nc = params.nc;
   co_project(t * nc, nc, false, w); // co_sum[k] = p_k
-  let s0 = t * (K + 1u);
+  let s0 = t * SAVED_W;
   let ir = saved[s0 + K];
   // Gradients of the pre and post logits.
   for (var k = w; k < 2u * N; k += WG) {
@@ -107,7 +112,7 @@ fn coefficients_backward(
   }
   workgroupBarrier();
   // h = α·p·ir + b: per-logit terms, staged in co_red for fixed-order sums.
-  let r0 = t * (2u * K + 3u);
+  let r0 = t * SCRATCH_W;
   for (var k = w; k < K; k += WG) {
     let g = cb_g[k];
     let p = co_sum[k];
