@@ -46,7 +46,7 @@ for await (const e of Deno.readDir(srcDir)) {
 }
 
 const problems: string[] = [];
-await Deno.mkdir(outDir, { recursive: true });
+if (!check) await Deno.mkdir(outDir, { recursive: true });
 for (const [name, text] of [...want].sort()) {
   const url = new URL(name, outDir);
   let old: string | null = null;
@@ -59,7 +59,11 @@ for (const [name, text] of [...want].sort()) {
   problems.push(`src/kernels/${name} is ${old === null ? "missing" : "stale"}`);
   if (!check) await Deno.writeTextFile(url, text);
 }
-for await (const e of Deno.readDir(outDir)) {
+const existing = await Array.fromAsync(Deno.readDir(outDir)).catch((e) => {
+  if (e instanceof Deno.errors.NotFound) return [];
+  throw e;
+});
+for (const e of existing) {
   if (!e.isFile || !e.name.endsWith(".ts") || want.has(e.name)) continue;
   const url = new URL(e.name, outDir);
   if (!(await Deno.readTextFile(url)).includes(MARK)) continue;
