@@ -8,9 +8,13 @@
 import type { ConformanceCase } from "./case.ts";
 import { cases as pre } from "./cases_pre.ts";
 import { cases as post } from "./cases_post.ts";
+import { cases as sinkhorn } from "./cases_sinkhorn.ts";
+import { cases as coefficients } from "./cases_coefficients.ts";
 
 /** Every case, run on every backend by tests/conformance_test.ts. */
 export const CASES: readonly ConformanceCase[] = [
   ...pre,
   ...post,
+  ...sinkhorn,
+  ...coefficients,
 ];

@@ -1,0 +1,339 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Conformance cases of the mHC coefficient pass (SPEC §3) and its backward:
+ * n in {1, 2, 3, 4, 8}; C = 37 (scalar rows), 64 and 1; T = 19, 5, 7
+ * (multiples of no workgroup size) and 150 (cut into chunks by the
+ * webgpu-split backend); 1, 3, 20 and 70 Sinkhorn iterations (70 at n = 8
+ * exceeds the kernel's 64-iteration history: segmented recomputation);
+ * eps = 0 and eps > 0; extreme `H_res` logits through the bias (±80, ±1e4,
+ * one entry of 3e4) and large states (|x| ~ 1e3); random upstream
+ * gradients. On the webgpu-f16 backend `x` is stored as f16.
+ *
+ * @module
+ */
+
+import {
+  mhcCoefficients,
+  mhcCoefficientsBackward,
+  type MhcCoefficientsOptions,
+  type MhcParams,
+  sinkhornKnoppBackward,
+} from "@birkhoff/mhc";
+import { rng } from "../_rand.ts";
+import type { ConformanceCase, Outputs } from "./case.ts";
+import { drawLogits, maxAbs } from "./cases_sinkhorn.ts";
+import type { Precision, Tolerance } from "./tolerance.ts";
+import { U16, U32 } from "./tolerance.ts";
+import { sinkhornTolerance } from "./tolerance_sinkhorn.ts";
+
+/** How the inputs are drawn: `normal`, extreme `H_res` biases, or large x. */
+type Kind = "normal" | "pm80" | "pm1e4" | "huge" | "bigx";
+
+interface Draw {
+  x: Float32Array;
+  params: MhcParams<Float32Array>;
+  gPre: Float32Array;
+  gPost: Float32Array;
+  gRes: Float32Array;
+}
+
+/**
+ * Seeded inputs. φ ~ N(0, 1/(nC)) so that (v·φ)/r ~ N(0, 1), the α are of
+ * order one (not the 0.01 of initialisation, which would hide the dynamic
+ * part), the bias is N(0, 1) except for the extreme kinds, whose `H_res`
+ * biases are drawn like the Sinkhorn cases' logits.
+ */
+export function draw(
+  seed: number,
+  o: { n: number; C: number; T: number },
+  kind: Kind,
+): Draw {
+  const { n, C, T } = o;
+  const K = n * n + 2 * n, nC = n * C, r = rng(seed);
+  const f32 = (a: Float64Array) => Float32Array.from(a);
+  const x = f32(r.normals(T * nC, kind === "bigx" ? 1e3 : 1));
+  const phi = f32(r.normals(nC * K, 1 / Math.sqrt(nC)));
+  const bias = f32(r.normals(K));
+  if (kind !== "normal" && kind !== "bigx") {
+    bias.set(drawLogits(seed + 1, n * n, n * n, kind), 2 * n);
+  }
+  return {
+    x,
+    params: { phi, bias, alphaPre: 0.9, alphaPost: -0.7, alphaRes: 1.2 },
+    gPre: f32(r.normals(T * n)),
+    gPost: f32(r.normals(T * n)),
+    gRes: f32(r.normals(T * n * n)),
+  };
+}
+
+const to64 = (a: Float32Array) => Float64Array.from(a);
+
+function params64(p: MhcParams<Float32Array>): MhcParams<Float64Array> {
+  return { ...p, phi: to64(p.phi), bias: to64(p.bias) };
+}
+
+/** Error scales of one case; see {@linkcode coefficientTolerance}. */
+interface Scales {
+  /** max over (t, k) of |α_k|·ir_t·Σ_a |v_a φ_ak| + |b_k|: the scale of h. */
+  sh: number;
+  /** max(1, largest |h| of the H_res logits). */
+  m: number;
+  /** Largest upstream gradient. */
+  g: number;
+  /** Σ|terms| of every backward output (exact g_h). */
+  out: Record<string, number>;
+  /** The same with |g_h| replaced by 1: sensitivity to errors in g_h. */
+  unit: Record<string, number>;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Computes the scales in float64 from the inputs. */
+export function scales(d: Draw, o: MhcCoefficientsOptions): Scales {
+  const { n, C, T } = o;
+  const K = n * n + 2 * n, nC = n * C;
+  const x = to64(d.x), p64 = params64(d.params);
+  const fwd = mhcCoefficients(x, p64, o);
+  const ghRes = sinkhornKnoppBackward(
+    Float64Array.from(
+      { length: T * n * n },
+      (_, i) => fwd.logits[Math.floor(i / (n * n)) * K + 2 * n + i % (n * n)],
+    ),
+    to64(d.gRes),
+    { n, T, iterations: o.iterations, eps: o.eps },
+  );
+  const alpha = (k: number) =>
+    k < n ? p64.alphaPre : k < 2 * n ? p64.alphaPost : p64.alphaRes;
+  let sh = 0, m = 1;
+  const gphi = new Float64Array(nC * K), gphi1 = new Float64Array(nC * K);
+  const gb = new Float64Array(K), ga = [0, 0, 0], ga1 = [0, 0, 0];
+  let gx = 0, gx1 = 0;
+  for (let t = 0; t < T; t++) {
+    const ir = fwd.invRms[t];
+    const p = new Float64Array(K), a = new Float64Array(K);
+    for (let c = 0; c < nC; c++) {
+      const v = x[t * nC + c];
+      for (let k = 0; k < K; k++) {
+        p[k] += v * p64.phi[c * K + k];
+        a[k] += Math.abs(v * p64.phi[c * K + k]);
+      }
+    }
+    const gh = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      const h = fwd.logits[t * K + k];
+      sh = Math.max(sh, Math.abs(alpha(k)) * ir * a[k] + Math.abs(p64.bias[k]));
+      if (k >= 2 * n) m = Math.max(m, Math.abs(h));
+      const s = sigmoid(h);
+      gh[k] = k < n
+        ? d.gPre[t * n + k] * s * (1 - s)
+        : k < 2 * n
+        ? d.gPost[t * n + k - n] * 2 * s * (1 - s)
+        : ghRes[t * n * n + k - 2 * n];
+    }
+    let coef = 0, coef1 = 0;
+    for (let k = 0; k < K; k++) {
+      const seg = k < n ? 0 : k < 2 * n ? 1 : 2;
+      gb[k] += Math.abs(gh[k]);
+      ga[seg] += Math.abs(gh[k] * p[k] * ir);
+      ga1[seg] += Math.abs(p[k] * ir);
+      coef += Math.abs(gh[k] * alpha(k) * p[k]) * ir ** 3 / nC;
+      coef1 += Math.abs(alpha(k) * p[k]) * ir ** 3 / nC;
+    }
+    for (let c = 0; c < nC; c++) {
+      const v = Math.abs(x[t * nC + c]);
+      let s = 0, s1 = 0;
+      for (let k = 0; k < K; k++) {
+        const f = Math.abs(p64.phi[c * K + k] * alpha(k)) * ir;
+        s += f * Math.abs(gh[k]);
+        s1 += f;
+        gphi[c * K + k] += v * Math.abs(gh[k] * alpha(k)) * ir;
+        gphi1[c * K + k] += v * Math.abs(alpha(k)) * ir;
+      }
+      gx = Math.max(gx, s + coef * v);
+      gx1 = Math.max(gx1, s1 + coef1 * v);
+    }
+  }
+  const g = Math.max(maxAbs(d.gPre), maxAbs(d.gPost), maxAbs(d.gRes));
+  return {
+    sh,
+    m,
+    g,
+    out: {
+      x: gx,
+      phi: maxAbs(gphi),
+      bias: maxAbs(gb),
+      alphaPre: ga[0],
+      alphaPost: ga[1],
+      alphaRes: ga[2],
+    },
+    unit: {
+      x: gx1,
+      phi: maxAbs(gphi1),
+      bias: T,
+      alphaPre: ga1[0],
+      alphaPost: ga1[1],
+      alphaRes: ga1[2],
+    },
+  };
+}
+
+/**
+ * Tolerance of one output of the coefficient pass. u = 2⁻²⁴, u16 = 2⁻¹¹.
+ *
+ * - Logits h = α·(v·φ)/r + b. A float32 sum of d terms is within d·u·Σ|terms|
+ *   in the worst case, and about √d·u·Σ|terms| when the roundings have
+ *   random signs. The kernel sums ≤ nC/64 terms per invocation and then 64
+ *   partials (d ≈ 70 for the sizes here, √d ≈ 8), the reference in float64;
+ *   the roundings of 1/r, α and b add a few u. Tolerance 16·u·sh (sh: see
+ *   {@linkcode Scales}); observed ≤ 2.8·u·sh. With f16 storage x is rounded
+ *   by ≤ u16 relative, which moves v·φ by ≤ u16·Σ|vφ| and 1/r by ≤ u16
+ *   relative: + 2·u16·sh (observed ≤ 0.26·u16·sh in all).
+ * - 1/r: relative 8·u (f32); 2·u16 (f16: Σv² moves by ≤ 2·u16 relative).
+ * - H_pre = σ(h), H_post = 2σ(h): σ' ≤ 1/4, so 1/4 and 1/2 of the error of
+ *   h, plus the output rounding.
+ * - H_res: the Sinkhorn tolerance (tolerance_sinkhorn.ts) at the largest
+ *   logit m, plus 4× the error of h (Sinkhorn-Knopp is non-expansive in
+ *   Hilbert's projective metric; a logit perturbation δ moves the entries
+ *   of H_res ≤ 1 by about 4δ at most).
+ * - Backward outputs are linear in the logit gradients g_h. Summation and
+ *   product roundings: 32·u·(Σ|terms| with the exact g_h) (observed ≤ 4.4);
+ *   f16: + 4·u16·Σ|terms| for the rounded x (observed ≤ 0.52·u16), and g_x
+ *   is rounded to f16 once (rtol 2·u16). Plus the error of g_h times the
+ *   Σ|terms| with |g_h| = 1: g_h errs by the Sinkhorn backward tolerance
+ *   and, through the error of h, by ≤ 2·G·(error of h) (|σ''| ≤ 0.1 and the
+ *   Sinkhorn backward is about G-Lipschitz in its logits).
+ *
+ * @param name Output name.
+ * @param precision The backend's stream precision.
+ * @param s The case's scales.
+ * @param iterations Sinkhorn iterations.
+ * @returns The tolerance.
+ */
+export function coefficientTolerance(
+  name: string,
+  precision: Precision,
+  s: Scales,
+  iterations: number,
+): Tolerance {
+  const f16 = precision === "f16";
+  const dh = 16 * U32 * s.sh + (f16 ? 2 * U16 * s.sh : 0);
+  const sk = sinkhornTolerance(iterations, s.m, s.g);
+  switch (name) {
+    case "logits":
+      return { atol: dh, rtol: 0 };
+    case "invRms":
+      return { atol: 0, rtol: f16 ? 2 * U16 : 8 * U32 };
+    case "hPre":
+      return { atol: dh / 4 + 2 * U32, rtol: 0 };
+    case "hPost":
+      return { atol: dh / 2 + 4 * U32, rtol: 0 };
+    case "hRes":
+      return { atol: sk.forward.atol + 4 * dh, rtol: 0 };
+  }
+  const dgh = sk.backward.atol + 2 * s.g * dh;
+  const sum = (32 * U32 + (f16 ? 4 * U16 : 0)) * s.out[name];
+  return {
+    atol: sum + dgh * s.unit[name],
+    rtol: name === "x" && f16 ? 2 * U16 : 0,
+  };
+}
+
+/** `[n, C, T, iterations, eps, kind]` of every case. */
+const SETTINGS: [number, number, number, number, number, Kind][] = [
+  [1, 37, 19, 20, 0, "normal"],
+  [2, 37, 19, 20, 0, "normal"],
+  [3, 37, 19, 20, 0, "normal"],
+  [4, 37, 19, 20, 0, "normal"],
+  [8, 37, 19, 20, 0, "normal"],
+  [4, 64, 19, 20, 0, "normal"],
+  [4, 1, 5, 20, 0, "normal"],
+  [4, 37, 19, 1, 0, "normal"],
+  [3, 37, 19, 3, 0.1, "normal"],
+  [4, 37, 19, 20, 1e-6, "normal"],
+  [8, 9, 7, 70, 0, "normal"],
+  [4, 37, 19, 20, 0, "pm80"],
+  [4, 37, 19, 20, 0, "pm1e4"],
+  [4, 37, 19, 20, 1e-6, "huge"],
+  [4, 37, 19, 20, 0, "bigx"],
+  [4, 64, 150, 20, 0, "normal"],
+  [3, 37, 150, 3, 0.01, "normal"],
+];
+
+function coefficientCases(
+  [n, C, T, iterations, eps, kind]: [
+    number,
+    number,
+    number,
+    number,
+    number,
+    Kind,
+  ],
+  i: number,
+): ConformanceCase[] {
+  const options = { n, C, T, iterations, eps };
+  const tag =
+    `n=${n} C=${C} T=${T} iterations=${iterations} eps=${eps} ${kind}`;
+  let d: Draw | undefined, s: Scales | undefined;
+  const get = () => d ??= draw(7000 + i, options, kind);
+  const sc = () => s ??= scales(get(), options);
+  const truthForward = () =>
+    mhcCoefficients(to64(get().x), params64(get().params), options);
+  return [
+    {
+      name: `mhcCoefficients ${tag}`,
+      run: async (b): Promise<Outputs> => ({
+        ...await b.mhcCoefficients(get().x, get().params, options),
+      }),
+      truth: (): Outputs => ({ ...truthForward() }),
+      tolerance: (name, precision) =>
+        coefficientTolerance(name, precision, sc(), iterations),
+    },
+    {
+      name: `mhcCoefficientsBackward ${tag}`,
+      async run(b): Promise<Outputs> {
+        // Every backend gets the same forward state: the float64 forward
+        // rounded to float32.
+        const f = truthForward();
+        const g = await b.mhcCoefficientsBackward(
+          get().x,
+          get().params,
+          {
+            hPre: Float32Array.from(f.hPre),
+            hPost: Float32Array.from(f.hPost),
+            hRes: Float32Array.from(f.hRes),
+            logits: Float32Array.from(f.logits),
+            invRms: Float32Array.from(f.invRms),
+          },
+          { hPre: get().gPre, hPost: get().gPost, hRes: get().gRes },
+          options,
+        );
+        return {
+          ...g,
+          alphaPre: [g.alphaPre],
+          alphaPost: [g.alphaPost],
+          alphaRes: [g.alphaRes],
+        };
+      },
+      truth(): Outputs {
+        const { x, params, gPre, gPost, gRes } = get();
+        const p = params64(params);
+        const g = mhcCoefficientsBackward(to64(x), p, truthForward(), {
+          hPre: to64(gPre),
+          hPost: to64(gPost),
+          hRes: to64(gRes),
+        }, options);
+        return {
+          ...g,
+          alphaPre: [g.alphaPre],
+          alphaPost: [g.alphaPost],
+          alphaRes: [g.alphaRes],
+        };
+      },
+      tolerance: (name, precision) =>
+        coefficientTolerance(name, precision, sc(), iterations),
+    },
+  ];
+}
+
+/** Every coefficient case, forward and backward. */
+export const cases: ConformanceCase[] = SETTINGS.flatMap(coefficientCases);

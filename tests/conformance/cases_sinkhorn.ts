@@ -1,0 +1,133 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Conformance cases of the Sinkhorn-Knopp projection and its exact backward:
+ * n in {1, 2, 3, 4, 8}, 1 to 40 iterations, the log domain (eps = 0) and
+ * DeepSeek's linear variant (eps > 0), extreme logits (±80, ±1e4, one entry
+ * of ±3e4 per token: outputs must stay finite), random upstream gradients,
+ * token counts that are multiples of no workgroup size, and T = 300 / 150,
+ * which the webgpu-split backend (≤ 64 workgroups per chunk) cuts into
+ * chunks. n = 1 and n = 2 with 20 iterations, and n = 4 with 40, exceed the
+ * kernels' per-matrix history (8, 16 and 32 iterations), so their backward
+ * takes the segmented recomputation path.
+ *
+ * @module
+ */
+
+import { sinkhornKnopp, sinkhornKnoppBackward } from "@birkhoff/mhc";
+import { rng } from "../_rand.ts";
+import type { ConformanceCase, Outputs } from "./case.ts";
+import { sinkhornTolerance } from "./tolerance_sinkhorn.ts";
+
+/** How the logits are drawn. */
+export type LogitKind = "normal" | "pm80" | "pm1e4" | "huge";
+
+/**
+ * Draws `count` logits: `normal` 3·N(0, 1); `pm80` / `pm1e4` uniform in
+ * ±80 / ±1e4; `huge`: N(0, 1) with one entry of each `block` entries set to
+ * ±3e4 (alternating sign).
+ *
+ * @param seed PRNG seed.
+ * @param count Number of logits.
+ * @param block Entries per matrix (for `huge`).
+ * @param kind The distribution.
+ * @returns Float32 logits.
+ */
+export function drawLogits(
+  seed: number,
+  count: number,
+  block: number,
+  kind: LogitKind,
+): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    out[i] = kind === "normal"
+      ? 3 * r.normal()
+      : kind === "pm80"
+      ? 80 * (2 * r.uniform() - 1)
+      : kind === "pm1e4"
+      ? 1e4 * (2 * r.uniform() - 1)
+      : r.normal();
+  }
+  if (kind === "huge") {
+    for (let b = 0; b * block < count; b++) {
+      out[b * block + r.int(block)] = b % 2 ? -3e4 : 3e4;
+    }
+  }
+  return out;
+}
+
+/** Largest absolute value of an array, at least `floor`. */
+export function maxAbs(a: ArrayLike<number>, floor = 0): number {
+  let m = floor;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** `[n, T, iterations, eps, kind]` of every case. */
+const SETTINGS: [number, number, number, number, LogitKind][] = [
+  [1, 19, 20, 0, "normal"],
+  [2, 37, 20, 0, "normal"],
+  [3, 19, 20, 0, "normal"],
+  [4, 37, 20, 0, "normal"],
+  [8, 19, 20, 0, "normal"],
+  [4, 19, 1, 0, "normal"],
+  [3, 19, 3, 0, "normal"],
+  [8, 5, 1, 0, "normal"],
+  [4, 37, 40, 0, "normal"],
+  [4, 19, 20, 1e-6, "normal"],
+  [3, 19, 3, 0.1, "normal"],
+  [8, 7, 20, 0.01, "normal"],
+  [1, 19, 20, 0.05, "normal"],
+  [2, 37, 20, 0.1, "normal"],
+  [4, 19, 20, 0, "pm80"],
+  [4, 19, 1, 0, "pm80"],
+  [4, 19, 20, 1e-6, "pm80"],
+  [4, 19, 20, 0, "pm1e4"],
+  [8, 5, 20, 0, "pm1e4"],
+  [4, 19, 20, 1e-6, "pm1e4"],
+  [4, 19, 20, 0, "huge"],
+  [3, 19, 20, 1e-6, "huge"],
+  [4, 300, 20, 0, "normal"],
+  [8, 150, 3, 0.01, "normal"],
+];
+
+function sinkhornCases(
+  [n, T, iterations, eps, kind]: [number, number, number, number, LogitKind],
+  i: number,
+): ConformanceCase[] {
+  const options = { n, T, iterations, eps };
+  const tag = `n=${n} T=${T} iterations=${iterations} eps=${eps} ${kind}`;
+  const count = T * n * n;
+  let logits: Float32Array | undefined, grad: Float32Array | undefined;
+  const l = () => logits ??= drawLogits(5000 + i, count, n * n, kind);
+  const g = () => grad ??= Float32Array.from(rng(6000 + i).normals(count));
+  const tol = () => sinkhornTolerance(iterations, maxAbs(l(), 1), maxAbs(g()));
+  return [
+    {
+      name: `sinkhornKnopp ${tag}`,
+      run: async (b): Promise<Outputs> => ({
+        h: await b.sinkhornKnopp(l(), options),
+      }),
+      truth: () => ({ h: sinkhornKnopp(Float64Array.from(l()), options) }),
+      tolerance: () => tol().forward,
+    },
+    {
+      name: `sinkhornKnoppBackward ${tag}`,
+      run: async (b): Promise<Outputs> => ({
+        gradLogits: await b.sinkhornKnoppBackward(l(), g(), options),
+      }),
+      truth: () => ({
+        gradLogits: sinkhornKnoppBackward(
+          Float64Array.from(l()),
+          Float64Array.from(g()),
+          options,
+        ),
+      }),
+      tolerance: () => tol().backward,
+    },
+  ];
+}
+
+/** Every Sinkhorn case, forward and backward. */
+export const cases: ConformanceCase[] = SETTINGS.flatMap(sinkhornCases);
