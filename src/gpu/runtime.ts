@@ -179,17 +179,58 @@ const MAP_READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
 const STORAGE_FLAG = 0x80;
 const UNIFORM_CACHE_SIZE = 4096;
 
-/** Rounds `bytes` up to a multiple of 4. */
+/**
+ * Rounds `bytes` up to a multiple of 4 (buffer sizes, copy sizes and
+ * storage binding sizes must be multiples of 4).
+ *
+ * @param bytes A byte count.
+ * @returns The smallest multiple of 4 that is `>= bytes`.
+ *
+ * @example Three f16 values need 8 bytes
+ * ```ts
+ * import { roundUp4 } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(roundUp4(3 * 2), 8);
+ * ```
+ */
 export function roundUp4(bytes: number): number {
   return Math.ceil(bytes / 4) * 4;
 }
 
-/** The buffer of a {@linkcode BufferRef}. */
+/**
+ * The buffer of a {@linkcode BufferRef}.
+ *
+ * @param ref A buffer, or a buffer and an offset.
+ * @returns The buffer.
+ *
+ * @example With and without an offset
+ * ```ts
+ * import { bufferOf } from "@birkhoff/mhc";
+ * import { assertStrictEquals } from "@std/assert";
+ *
+ * const buffer = {} as GPUBuffer; // stands in for a real buffer
+ * assertStrictEquals(bufferOf({ buffer, offset: 256 }), buffer);
+ * ```
+ */
 export function bufferOf(ref: BufferRef): GPUBuffer {
   return "buffer" in ref ? ref.buffer : ref;
 }
 
-/** The byte offset of a {@linkcode BufferRef} (0 for a bare buffer). */
+/**
+ * The byte offset of a {@linkcode BufferRef}.
+ *
+ * @param ref A buffer, or a buffer and an offset.
+ * @returns The offset, `0` for a bare buffer.
+ *
+ * @example An offset of 256 bytes
+ * ```ts
+ * import { offsetOf } from "@birkhoff/mhc";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(offsetOf({ buffer: {} as GPUBuffer, offset: 256 }), 256);
+ * ```
+ */
 export function offsetOf(ref: BufferRef): number {
   return "buffer" in ref ? ref.offset ?? 0 : 0;
 }
@@ -387,6 +428,17 @@ export class MhcGpu {
    * @returns The cached pipeline (the same object for the same key).
    * @throws {WgslCompileError} When the WGSL does not compile.
    * @throws {GpuError} When the pipeline cannot be created.
+   *
+   * @example Compile a kernel once (needs WebGPU)
+   * ```ts ignore
+   * import { MhcGpu } from "@birkhoff/mhc";
+   *
+   * const gpu = await MhcGpu.create();
+   * const code = "@compute @workgroup_size(64) fn main() {}";
+   * const a = await gpu.pipeline({ label: "noop", code });
+   * const b = await gpu.pipeline({ label: "noop", code });
+   * console.log(a === b); // true
+   * ```
    */
   pipeline(spec: PipelineSpec): Promise<GPUComputePipeline> {
     this.#checkLost();
@@ -501,6 +553,33 @@ export class MhcGpu {
    * @param d The launch.
    * @throws {TypeError} When a buffer lacks `STORAGE` usage.
    * @throws {RangeError} When a buffer is too small or its offset misaligned.
+   *
+   * @example One token-indexed kernel (needs WebGPU)
+   * ```ts ignore
+   * import { MhcGpu } from "@birkhoff/mhc";
+   *
+   * const gpu = await MhcGpu.create();
+   * const T = 1000;
+   * const pipeline = await gpu.pipeline({ label: "double", code: `
+   *   struct P { tokens: u32 }
+   *   @group(0) @binding(0) var<uniform> p: P;
+   *   @group(0) @binding(1) var<storage, read_write> v: array<f32>;
+   *   @compute @workgroup_size(64) fn main(
+   *     @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+   *     @builtin(local_invocation_index) lid: u32) {
+   *     let t = (wid.x + wid.y * nwg.x) * 64u + lid;
+   *     if (t < p.tokens) { v[t] = 2.0 * v[t]; }
+   *   }` });
+   * const v = gpu.device.createBuffer({ size: T * 4, usage: GPUBufferUsage.STORAGE });
+   * const encoder = gpu.device.createCommandEncoder();
+   * gpu.encodeTokens(encoder, {
+   *   label: "double", pipeline, T,
+   *   buffers: [{ name: "v", ref: v, bytesPerToken: 4 }],
+   *   workgroups: (tokens) => Math.ceil(tokens / 64),
+   *   params: (tokens) => new Uint32Array([tokens]),
+   * });
+   * gpu.device.queue.submit([encoder.finish()]);
+   * ```
    */
   encodeTokens(encoder: GPUCommandEncoder, d: TokenDispatch): void {
     this.#checkLost();
@@ -576,6 +655,20 @@ export class MhcGpu {
    * @returns The bytes of each requested buffer, in order.
    * @throws {GpuError} On a validation or out-of-memory error, or when the
    *   device is lost before the work completes.
+   *
+   * @example Upload, copy, read back (needs WebGPU)
+   * ```ts ignore
+   * import { MhcGpu } from "@birkhoff/mhc";
+   *
+   * const gpu = await MhcGpu.create();
+   * const [bytes] = await gpu.compute("copy", (ctx) => {
+   *   const src = ctx.upload(new Float32Array([1, 2, 3]));
+   *   const dst = ctx.output(12);
+   *   ctx.encoder.copyBufferToBuffer(src, 0, dst, 0, 12);
+   *   return [{ buffer: dst, bytes: 12 }];
+   * });
+   * console.log(new Float32Array(bytes)); // Float32Array [1, 2, 3]
+   * ```
    */
   async compute(
     label: string,
