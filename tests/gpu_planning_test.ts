@@ -13,6 +13,8 @@ import {
 import { specializeStreams } from "../src/gpu/specialize.ts";
 import { postWgsl } from "../src/kernels/post.ts";
 import { rng } from "./_rand.ts";
+import { SPLIT_LIMITS } from "./conformance/backends.ts";
+import { STREAM_SHAPES } from "./conformance/shapes.ts";
 
 describe("planTokenChunks", () => {
   it("keeps every binding within the limit and every offset aligned", () => {
@@ -164,5 +166,32 @@ describe("specializeStreams", () => {
       Error,
       "no",
     );
+  });
+});
+
+describe("the split backend of the conformance suite", () => {
+  it("cuts the T = 300 stream cases into chunks and 2D grids", () => {
+    const limits = { ...SPLIT_LIMITS, minStorageBufferOffsetAlignment: 256 };
+    const big = STREAM_SHAPES.filter((s) => s.T === 300);
+    assert(big.length >= 2);
+    let grids2d = 0;
+    for (const { n, C, T } of big) {
+      const cv = C % 4 === 0 ? C / 4 : C;
+      const bytes = [n * C * 4, C * 4, n * 4, n * n * 4];
+      const forward = (t: number) => Math.ceil(t * cv / 256);
+      const chunks = planTokenChunks(T, bytes, limits, forward);
+      assert(chunks.length > 1, `n=${n} C=${C}: ${chunks.length} chunk(s)`);
+      const backward = planTokenChunks(T, bytes, limits, (t) => t);
+      assert(backward.length > 1);
+      for (
+        const c of [
+          ...chunks.map((c) => forward(c.count)),
+          ...backward.map((c) => c.count),
+        ]
+      ) {
+        if (grid2d(c, 8)[1] > 1) grids2d++;
+      }
+    }
+    assert(grids2d > 0, "some chunk must need a 2D grid");
   });
 });

@@ -54,6 +54,12 @@ function onOwnRuntime(
   };
 }
 
+/** The limits of the `webgpu-split` backend. */
+export const SPLIT_LIMITS = {
+  maxStorageBufferBindingSize: 64 * 1024,
+  maxComputeWorkgroupsPerDimension: 8,
+} as const;
+
 /** The backends, in test order. */
 export const BACKENDS: readonly BackendSpec[] = [
   {
@@ -65,8 +71,5 @@ export const BACKENDS: readonly BackendSpec[] = [
   },
   onOwnRuntime("webgpu", "f32"),
   onOwnRuntime("webgpu-f16", "f16"),
-  onOwnRuntime("webgpu-split", "f32", {
-    maxStorageBufferBindingSize: 64 * 1024,
-    maxComputeWorkgroupsPerDimension: 8,
-  }),
+  onOwnRuntime("webgpu-split", "f32", SPLIT_LIMITS),
 ];
