@@ -28,7 +28,20 @@ async function acquire(): Promise<GPUDevice | null> {
   }
   const want: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
   const requiredFeatures = want.filter((f) => adapter.features.has(f));
-  return await adapter.requestDevice({ requiredFeatures });
+  // Ask for the adapter's own maxima of the limits the kernels use (the
+  // defaults allow only 8 storage buffers per stage, for example).
+  const names = [
+    "maxStorageBuffersPerShaderStage",
+    "maxStorageBufferBindingSize",
+    "maxBufferSize",
+    "maxComputeWorkgroupsPerDimension",
+    "maxComputeWorkgroupStorageSize",
+    "maxComputeInvocationsPerWorkgroup",
+    "maxComputeWorkgroupSizeX",
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of names) requiredLimits[name] = adapter.limits[name];
+  return await adapter.requestDevice({ requiredFeatures, requiredLimits });
 }
 
 /** Returns the shared test device, or `null` when GPU tests are skipped. */
