@@ -702,12 +702,13 @@ export class Model<A extends FloatArray> {
   }
 
   /**
-   * @returns The residual state after the last block, `[B·T, n, C]`, of the
-   * last forward (before the streams are summed).
+   * @param index State index: 0 is the expanded embedding, `s + 1` the
+   * output of site `s`, `2·layers` the state the streams are summed from.
+   * @returns That residual state `[B·T, n, C]` of the last forward.
    */
-  finalState(): A {
-    const { width: C, layers: L } = this.cfg;
-    return this.#xs[2 * L].subarray(0, this.#B * this.#T * this.n * C) as A;
+  streamState(index: number): A {
+    const C = this.cfg.width;
+    return this.#xs[index].subarray(0, this.#B * this.#T * this.n * C) as A;
   }
 
   /** @returns Tokens `B·T` of the last forward. */
@@ -715,7 +716,29 @@ export class Model<A extends FloatArray> {
     return this.#B * this.#T;
   }
 
-  /** @returns A new array of this model's element type. */
+  /**
+   * Runs `fn` with the per-op profiler paused (for evaluation and sampling,
+   * so that the breakdown covers training steps only).
+   *
+   * @param fn Work to run.
+   * @returns What `fn` returns.
+   */
+  profilerPaused<R>(fn: () => R): R {
+    const p = this.#prof;
+    if (!p) return fn();
+    const was = p.enabled;
+    p.enabled = false;
+    try {
+      return fn();
+    } finally {
+      p.enabled = was;
+    }
+  }
+
+  /**
+   * @param length Number of elements.
+   * @returns A new zeroed array of this model's element type.
+   */
   alloc(length: number): A {
     return new this.#ctor(length);
   }

@@ -10,6 +10,8 @@
 /** Sums the time spent in each named op. */
 export class Profiler {
   readonly #ms = new Map<string, number>();
+  /** When false, {@linkcode add} records nothing (e.g. during evaluation). */
+  enabled = true;
 
   /** @returns A start time for {@linkcode add}. */
   start(): number {
@@ -23,6 +25,7 @@ export class Profiler {
    * @param start A time from {@linkcode start}.
    */
   add(name: string, start: number): void {
+    if (!this.enabled) return;
     this.#ms.set(name, (this.#ms.get(name) ?? 0) + performance.now() - start);
   }
 
@@ -34,5 +37,16 @@ export class Profiler {
   /** Forgets all times. */
   reset(): void {
     this.#ms.clear();
+  }
+
+  /**
+   * Adds saved totals (from a checkpoint).
+   *
+   * @param totals Milliseconds per op name.
+   */
+  load(totals: Record<string, number>): void {
+    for (const [k, v] of Object.entries(totals)) {
+      if (typeof v === "number") this.#ms.set(k, (this.#ms.get(k) ?? 0) + v);
+    }
   }
 }

@@ -1,0 +1,258 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Checkpoints of a training run in the safetensors format: the weights under
+ * their plain names, the AdamW moments under `optimizer.m.<name>` and
+ * `optimizer.v.<name>`, and in `__metadata__` the configuration and the exact
+ * run state (step, optimiser step, data-order generator state, a hash of the
+ * training data). Files are written atomically: to a temporary file, synced,
+ * then renamed over the old one.
+ *
+ * @module
+ */
+
+import type { TrainConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  SafetensorsError,
+  type Tensor,
+} from "./safetensors.ts";
+import { Trainer } from "./trainer.ts";
+import type { Dataset } from "./data.ts";
+
+/** File name of the checkpoint inside a run directory. */
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+
+/** The `format` metadata value of this project's checkpoints. */
+export const CHECKPOINT_FORMAT = "birkhoff-mhc-train/1";
+
+/** Run state saved next to the tensors. */
+export interface RunState {
+  /** Optimiser steps done. */
+  step: number;
+  /** AdamW's step count. */
+  adamStep: number;
+  /** Data-order generator state. */
+  sampler: number[];
+  /** FNV-1a hash of the training bytes (hex). */
+  dataHash: string;
+  /** Training time so far, in milliseconds (without evaluations). */
+  trainMs: number;
+  /** Per-op milliseconds so far. */
+  profile: Record<string, number>;
+}
+
+/** A checkpoint read back. */
+export interface Checkpoint {
+  /** The run's configuration. */
+  cfg: TrainConfig;
+  /** The run state. */
+  state: RunState;
+  /** All tensors by name. */
+  tensors: Map<string, Tensor>;
+}
+
+/**
+ * @param bytes Any bytes.
+ * @returns Their 32-bit FNV-1a hash as 8 hex digits.
+ */
+export function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i];
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * Encodes a trainer's full state as safetensors bytes.
+ *
+ * @param trainer The run.
+ * @param extra Training time and per-op profile to carry over.
+ * @returns The file's bytes.
+ */
+export function encodeCheckpoint(
+  trainer: Trainer,
+  extra: { trainMs: number; profile: Record<string, number> },
+): Uint8Array {
+  const m = trainer.model, opt = trainer.opt;
+  const tensors: [string, Tensor][] = [];
+  const slice = (a: Float32Array, o: number, n: number) => a.subarray(o, o + n);
+  for (const s of m.layout) {
+    tensors.push([s.name, {
+      dtype: "F32",
+      shape: s.shape,
+      data: slice(m.params, s.offset, s.size),
+    }]);
+  }
+  for (const [prefix, arr] of [["m", opt.m], ["v", opt.v]] as const) {
+    for (const s of m.layout) {
+      tensors.push([`optimizer.${prefix}.${s.name}`, {
+        dtype: "F32",
+        shape: s.shape,
+        data: slice(arr, s.offset, s.size),
+      }]);
+    }
+  }
+  const state: RunState = {
+    step: trainer.step,
+    adamStep: opt.t,
+    sampler: trainer.sampler.getState(),
+    dataHash: fnv1a(trainer.data.train),
+    trainMs: extra.trainMs,
+    profile: extra.profile,
+  };
+  return encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(trainer.cfg),
+    state: JSON.stringify(state),
+  });
+}
+
+/**
+ * Writes a checkpoint atomically: a temporary file next to `path`, synced to
+ * disk, then renamed over `path`.
+ *
+ * @param path Destination file.
+ * @param bytes The checkpoint's bytes.
+ */
+export async function writeAtomic(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Decodes and checks a checkpoint.
+ *
+ * @param bytes The file's bytes.
+ * @param path The file's path, for messages.
+ * @returns The configuration, state and tensors.
+ * @throws {UsageError} When the file is corrupt or not a checkpoint of this trainer.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, path: string): Checkpoint {
+  let file;
+  try {
+    file = decodeSafetensors(bytes);
+  } catch (e) {
+    if (e instanceof SafetensorsError) {
+      throw new UsageError(`checkpoint ${path} is corrupt: ${e.message}`);
+    }
+    throw e;
+  }
+  const bad = (why: string) =>
+    new UsageError(`checkpoint ${path} is not usable: ${why}`);
+  if (file.metadata.format !== CHECKPOINT_FORMAT) {
+    throw bad(`its format is not ${CHECKPOINT_FORMAT}`);
+  }
+  let cfg: TrainConfig, state: RunState;
+  try {
+    cfg = JSON.parse(file.metadata.config);
+    state = JSON.parse(file.metadata.state);
+  } catch {
+    throw bad("its config or state metadata is not valid JSON");
+  }
+  if (
+    typeof cfg !== "object" || cfg === null || typeof state !== "object" ||
+    state === null || !Number.isSafeInteger(state.step) ||
+    !Number.isSafeInteger(state.adamStep) || !Array.isArray(state.sampler)
+  ) {
+    throw bad("its state metadata is incomplete");
+  }
+  return { cfg, state, tensors: file.tensors };
+}
+
+/**
+ * Rebuilds a trainer from a checkpoint: same configuration, weights, moments,
+ * step and data position, so that training continues exactly as if it had
+ * not stopped.
+ *
+ * @param ckpt A decoded checkpoint.
+ * @param data The dataset (must be the one the run trained on).
+ * @param path The checkpoint's path, for messages.
+ * @returns The restored trainer.
+ * @throws {UsageError} When a tensor is missing or has the wrong shape, or the data differ.
+ */
+export function restoreTrainer(
+  ckpt: Checkpoint,
+  data: Dataset,
+  path: string,
+): Trainer {
+  const bad = (why: string) =>
+    new UsageError(`checkpoint ${path} is not usable: ${why}`);
+  if (fnv1a(data.train) !== ckpt.state.dataHash) {
+    throw bad("the training data differ from the data it was trained on");
+  }
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer(ckpt.cfg, data);
+  } catch (e) {
+    throw bad(`its config is invalid (${e instanceof Error ? e.message : e})`);
+  }
+  const m = trainer.model, opt = trainer.opt;
+  const load = (
+    name: string,
+    into: Float32Array,
+    offset: number,
+    size: number,
+  ) => {
+    const t = ckpt.tensors.get(name);
+    if (!t) throw bad(`tensor ${name} is missing`);
+    if (t.data.length !== size) {
+      throw bad(`tensor ${name} has ${t.data.length} values, expected ${size}`);
+    }
+    into.set(t.data, offset);
+  };
+  for (const s of m.layout) {
+    load(s.name, m.params, s.offset, s.size);
+    load(`optimizer.m.${s.name}`, opt.m, s.offset, s.size);
+    load(`optimizer.v.${s.name}`, opt.v, s.offset, s.size);
+  }
+  opt.t = ckpt.state.adamStep;
+  trainer.step = ckpt.state.step;
+  try {
+    trainer.sampler.setState(ckpt.state.sampler);
+  } catch {
+    throw bad("its data-order state is invalid");
+  }
+  return trainer;
+}
+
+/**
+ * Reads a checkpoint file.
+ *
+ * @param path File path.
+ * @returns The decoded checkpoint.
+ * @throws {UsageError} When it is missing, unreadable or corrupt.
+ */
+export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new UsageError(
+      e instanceof Deno.errors.NotFound
+        ? `no checkpoint at ${path}`
+        : `checkpoint ${path} cannot be read (${
+          e instanceof Error ? e.message : e
+        })`,
+    );
+  }
+  return decodeCheckpoint(bytes, path);
+}

@@ -1,0 +1,467 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * The training report: one self-contained SVG with the loss curves against
+ * the entropy bound, the gradient norm, the Amax gains per site and over
+ * training, example `H_res` heat maps, the stream spread, a results table
+ * (losses, speed, measured vs FLOP-predicted overhead) and the per-op time
+ * breakdown of a CPU step. In `--compare` mode the three modes share every
+ * axis.
+ *
+ * @module
+ */
+
+import {
+  type Band,
+  barChart,
+  esc,
+  fmt,
+  heatmaps,
+  lineChart,
+  type RefLine,
+  type Series,
+  STYLE,
+  table,
+} from "./plot.ts";
+import type { RunResult } from "./run.ts";
+
+/** Colour of each mode. */
+export const MODE_COLORS: Record<string, string> = {
+  residual: "#6b6b6b",
+  hc: "#d62728",
+  mhc: "#1f77b4",
+};
+
+const NAMES: Record<string, string> = {
+  residual: "residual",
+  hc: "HC",
+  mhc: "mHC",
+};
+
+/** Options of {@linkcode renderReport}. */
+export interface ReportOptions {
+  /** Whether this is a `--compare` report. */
+  compare: boolean;
+}
+
+function smooth(
+  points: [number, number][],
+  window: number,
+): [number, number][] {
+  if (window <= 1) return points;
+  const out: [number, number][] = [];
+  let sum = 0, count = 0;
+  const q: number[] = [];
+  for (const [x, y] of points) {
+    if (!Number.isFinite(y)) {
+      out.push([x, NaN]);
+      continue;
+    }
+    q.push(y);
+    sum += y;
+    count++;
+    if (q.length > window) {
+      sum -= q.shift()!;
+      count--;
+    }
+    out.push([x, sum / count]);
+  }
+  return out;
+}
+
+function finalTrainLoss(r: RunResult): number {
+  const n = Math.max(1, Math.min(20, Math.ceil(r.steps.length / 10)));
+  const tail = r.steps.slice(-n).map((s) => s.loss);
+  return tail.reduce((a, b) => a + b, 0) / tail.length;
+}
+
+/**
+ * Renders the report.
+ *
+ * @param results One run, or the three runs of `--compare`.
+ * @param options Options.
+ * @returns The SVG document.
+ */
+export function renderReport(
+  results: RunResult[],
+  options: ReportOptions,
+): string {
+  const W = 1200, half = 590, gap = 20;
+  const cfg = results[0].cfg;
+  const parts: string[] = [];
+  let y = 0;
+
+  // Header.
+  const modes = results.map((r) => NAMES[r.cfg.mode]).join(" vs ");
+  const h = results[0].entropy;
+  const title = options.compare
+    ? `Training report: ${modes}`
+    : `Training report: ${NAMES[cfg.mode]}`;
+  const sub1 =
+    `${cfg.layers} blocks, width ${cfg.width}, ${cfg.heads} heads, context ${cfg.context}, batch ${cfg.batch}, ` +
+    `${cfg.steps} steps, lr ${cfg.lr}, seed ${cfg.seed}` +
+    (cfg.mode !== "residual" || options.compare
+      ? `, n = ${cfg.streams} streams, ${cfg.sinkhornIters} Sinkhorn iterations`
+      : "");
+  const sub2 = `data: ${results[0].dataName}` +
+    (h
+      ? `; exact entropy rate ${h.perByte.toFixed(4)} nats/byte (${
+        (h.perByte / Math.LN2).toFixed(3)
+      } bits/byte)`
+      : "; entropy unknown (user data)");
+  parts.push(
+    `<text x="0" y="22" style="font-size:19px;font-weight:700">${
+      esc(title)
+    }</text>`,
+    `<text x="0" y="42" class="label">${esc(sub1)}</text>`,
+    `<text x="0" y="58" class="label">${esc(sub2)}</text>`,
+  );
+  y = 72;
+
+  // Loss curves.
+  const window = Math.max(1, Math.floor(cfg.steps / 40));
+  const lossSeries: Series[] = [];
+  for (const r of results) {
+    const c = MODE_COLORS[r.cfg.mode], name = NAMES[r.cfg.mode];
+    lossSeries.push({
+      label: `${name} train (moving avg)`,
+      color: c,
+      opacity: 0.45,
+      width: 1.2,
+      points: smooth(r.steps.map((s) => [s.step, s.loss]), window),
+    });
+    lossSeries.push({
+      label: `${name} validation`,
+      color: c,
+      width: 2,
+      dots: true,
+      points: r.evals.map((e) => [e.step, e.valLoss]),
+    });
+  }
+  const bands: Band[] = [], lines: RefLine[] = [];
+  if (h) {
+    const top = h.perByte + h.stateEntropy / cfg.context;
+    bands.push({ y0: h.perByte, y1: top, color: "#e3f4e3" });
+    lines.push({
+      y: h.perByte,
+      label: `entropy rate ${
+        h.perByte.toFixed(3)
+      } (best achievable: shaded band)`,
+      color: "#2ca02c",
+    });
+  }
+  parts.push(lineChart({ x: 0, y, w: half, h: 320 }, {
+    title: "Loss (nats/byte) against the entropy bound",
+    x: { label: "step", min: 0, max: cfg.steps },
+    y: { label: "cross-entropy (log scale)", log: true },
+    series: lossSeries,
+    bands,
+    lines,
+  }));
+  const gradSeries: Series[] = results.map((r) => ({
+    label: NAMES[r.cfg.mode],
+    color: MODE_COLORS[r.cfg.mode],
+    width: 1.4,
+    points: smooth(r.steps.map((s) => [s.step, s.gradNorm]), window),
+  }));
+  parts.push(
+    lineChart({ x: half + gap, y, w: half, h: 320 }, {
+      title: "Gradient norm (before clipping, moving average)",
+      x: { label: "step", min: 0, max: cfg.steps },
+      y: { label: "global L2 norm (log scale)", log: true },
+      series: gradSeries,
+      lines: cfg.gradClip > 0
+        ? [{ y: cfg.gradClip, label: "clip", color: "#999" }]
+        : [],
+    }),
+  );
+  y += 330;
+
+  // Amax gains.
+  const streamRuns = results.filter((r) => r.evals.at(-1)?.stability);
+  if (streamRuns.length > 0) {
+    const perSite: Series[] = [], overTime: Series[] = [];
+    for (const r of streamRuns) {
+      const s = r.evals.at(-1)!.stability!;
+      const c = MODE_COLORS[r.cfg.mode], name = NAMES[r.cfg.mode];
+      perSite.push(
+        {
+          label: `${name} forward`,
+          color: c,
+          width: 2,
+          dots: true,
+          points: s.forwardGain.map((g, i) => [i, g]),
+        },
+        {
+          label: `${name} backward`,
+          color: c,
+          width: 2,
+          dash: "5 3",
+          points: s.backwardGain.map((g, i) => [i, g]),
+        },
+      );
+      const ev = r.evals.filter((e) => e.stability);
+      overTime.push(
+        {
+          label: `${name} forward`,
+          color: c,
+          width: 2,
+          dots: true,
+          points: ev.map((e) => [e.step, e.stability!.maxForwardGain]),
+        },
+        {
+          label: `${name} backward`,
+          color: c,
+          width: 2,
+          dash: "5 3",
+          points: ev.map((e) => [e.step, e.stability!.maxBackwardGain]),
+        },
+      );
+    }
+    const sites = 2 * cfg.layers;
+    const allGains = streamRuns.flatMap((r) =>
+      r.evals.flatMap((e) =>
+        e.stability
+          ? [...e.stability.forwardGain, ...e.stability.backwardGain]
+          : []
+      )
+    ).filter((v) => v > 0 && Number.isFinite(v));
+    const gy = {
+      label: "Amax gain (log scale)",
+      log: true,
+      min: Math.min(0.9, ...allGains) / 1.05,
+      max: Math.max(2, ...allGains) * 1.2,
+    };
+    parts.push(
+      lineChart({ x: 0, y, w: half, h: 300 }, {
+        title: `Composite Amax gain from each site to the output (step ${
+          streamRuns[0].evals.at(-1)!.step
+        })`,
+        x: {
+          label: "site (2 per block: attention, MLP)",
+          min: 0,
+          max: sites - 1,
+        },
+        y: gy,
+        series: perSite,
+        lines: [{ y: 1, label: "1 (no amplification)", color: "#2ca02c" }],
+      }),
+      lineChart({ x: half + gap, y, w: half, h: 300 }, {
+        title: "Largest composite Amax gain over training",
+        x: { label: "step", min: 0, max: cfg.steps },
+        y: gy,
+        series: overTime,
+        lines: [{ y: 1, label: "1", color: "#2ca02c" }],
+      }),
+    );
+    y += 310;
+
+    // Heat maps of the token-averaged H_res of every site.
+    const limit = Math.max(
+      1,
+      ...streamRuns.flatMap((r) =>
+        r.evals.at(-1)!.stability!.meanMixing.flat().map(Math.abs)
+      ),
+    );
+    for (const r of streamRuns) {
+      const s = r.evals.at(-1)!.stability!;
+      const caps = s.meanMixing.map((_, i) =>
+        `${i % 2 === 0 ? "attn" : "mlp"} ${i >> 1}`
+      );
+      parts.push(
+        heatmaps(
+          { x: 0, y, w: W, h: 150 },
+          `${
+            NAMES[r.cfg.mode]
+          }: H_res of every site, averaged over the tokens of a validation batch (blue > 0, red < 0, saturated at ±${
+            fmt(limit)
+          })`,
+          s.meanMixing,
+          caps,
+          r.cfg.streams,
+          limit,
+        ),
+      );
+      y += 160;
+    }
+
+    // Stream spread over training.
+    parts.push(
+      lineChart({ x: 0, y, w: half, h: 240 }, {
+        title: "Symmetry breaking: how different the streams are (last state)",
+        x: { label: "step", min: 0, max: cfg.steps },
+        y: { label: "relative spread", min: 0 },
+        series: streamRuns.map((r) => ({
+          label: NAMES[r.cfg.mode],
+          color: MODE_COLORS[r.cfg.mode],
+          width: 2,
+          dots: true,
+          points: r.evals.filter((e) => e.streamSpread).map((
+            e,
+          ) => [e.step, e.streamSpread!.at(-1)!]),
+        })),
+      }),
+    );
+    const mhc = streamRuns.find((r) => r.cfg.mode === "mhc");
+    if (mhc) {
+      const ev = mhc.evals.filter((e) => e.stability);
+      parts.push(
+        lineChart({ x: half + gap, y, w: half, h: 240 }, {
+          title: "mHC: largest deviation of H_res column sums from 1",
+          x: { label: "step", min: 0, max: cfg.steps },
+          y: { label: "max |column sum − 1| (log scale)", log: true },
+          series: [{
+            label: "columns (rows are exact by construction)",
+            color: MODE_COLORS.mhc,
+            width: 2,
+            dots: true,
+            points: ev.map((e) => [
+              e.step,
+              Math.max(e.stability!.maxColumnSumError, 1e-9),
+            ]),
+          }],
+        }),
+      );
+    }
+    y += 250;
+  } else {
+    parts.push(
+      `<text x="0" y="${
+        y + 14
+      }" class="label">Residual mode has one stream and no stream mixing: no Amax gain to show.</text>`,
+    );
+    y += 30;
+  }
+
+  // Results table and per-op breakdown.
+  const res = results.find((r) => r.cfg.mode === "residual");
+  const rows = results.map((r) => {
+    const s = r.evals.at(-1)?.stability;
+    const maxF = Math.max(
+      0,
+      ...r.evals.map((e) => e.stability?.maxForwardGain ?? 0),
+    );
+    const maxB = Math.max(
+      0,
+      ...r.evals.map((e) => e.stability?.maxBackwardGain ?? 0),
+    );
+    return [
+      NAMES[r.cfg.mode] + (r.diverged ? " (diverged)" : ""),
+      fmt(r.evals.at(-1)?.valLoss ?? NaN, 4),
+      fmt(finalTrainLoss(r), 4),
+      h ? fmt((r.evals.at(-1)?.valLoss ?? NaN) - h.perByte, 3) : "–",
+      String(Math.round(r.tokensPerSec)),
+      r.overhead ? `${fmt(r.overhead.modeMs, 3)}` : fmt(r.stepMs, 3),
+      r.overhead
+        ? `${(100 * r.overhead.measured).toFixed(0)} %`
+        : r === res
+        ? "–"
+        : "",
+      r.overhead ? `${(100 * r.overhead.expected).toFixed(0)} %` : "",
+      s ? `${fmt(maxF, 3)} / ${fmt(maxB, 3)}` : "–",
+    ];
+  });
+  const tableTop = y;
+  parts.push(
+    table(
+      { x: 0, y, w: half, h: 120 },
+      "Results",
+      [
+        "mode",
+        "val loss",
+        "train loss",
+        "gap to h",
+        "tok/s",
+        "ms/step",
+        "overhead",
+        "FLOP est.",
+        "max gain f/b",
+      ],
+      rows,
+      [70, 58, 64, 58, 48, 56, 60, 62, 100],
+    ),
+  );
+  const oh = results.find((r) => r.overhead)?.overhead;
+  const notes = [
+    "Losses in nats/byte; train loss = mean of the last steps; gap to h = val loss − entropy rate.",
+    "Overhead = step time against residual of the same shape, measured; FLOP est. = the",
+    "arithmetic alone (multiply-add = 2 FLOPs). Both forward + backward + AdamW.",
+    oh ? `Measured as: ${oh.how}.` : "",
+    "Max gain = largest composite Amax gain (forward / backward) seen in any evaluation.",
+  ];
+  notes.forEach((t, i) =>
+    parts.push(
+      `<text x="0" y="${y + 70 + rows.length * 17 + i * 14}" class="note">${
+        esc(t)
+      }</text>`,
+    )
+  );
+  // Sample text under the table.
+  const sampleTop = y + 80 + rows.length * 17 + notes.length * 14;
+  const sampleRun = results.find((r) => r.cfg.mode === "mhc" && r.sample) ??
+    results.find((r) => r.sample);
+  if (sampleRun) {
+    parts.push(
+      `<text x="0" y="${sampleTop + 14}" class="title">Sample (${
+        NAMES[sampleRun.cfg.mode]
+      }, prompt = first 32 validation bytes)</text>`,
+    );
+    const lines = sampleRun.sample.split("\n").flatMap((l) =>
+      l.match(/.{1,90}/g) ?? [""]
+    ).slice(0, 9);
+    lines.forEach((l, i) =>
+      parts.push(
+        `<text x="0" y="${
+          sampleTop + 32 + i * 14
+        }" style="font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px">${
+          esc(l)
+        }</text>`,
+      )
+    );
+  }
+  const leftBottom = sampleTop + 40 + 9 * 14;
+
+  const ops = new Map<string, number[]>();
+  results.forEach((r, k) => {
+    for (const [name, ms] of Object.entries(r.profile)) {
+      if (!ops.has(name)) ops.set(name, new Array(results.length).fill(0));
+      ops.get(name)![k] = ms / Math.max(1, r.steps.length);
+    }
+  });
+  const sorted = [...ops.entries()].sort((a, b) =>
+    Math.max(...b[1]) - Math.max(...a[1])
+  );
+  const shown = sorted.slice(0, 16);
+  const rest = sorted.slice(16);
+  if (rest.length) {
+    shown.push([
+      `${rest.length} more`,
+      results.map((_, k) => rest.reduce((a, [, v]) => a + v[k], 0)),
+    ]);
+  }
+  const rowH = Math.max(12, 4 + 6 * results.length);
+  const barsH = 34 + shown.length * rowH;
+  parts.push(
+    barChart(
+      { x: half + gap, y: tableTop, w: half, h: barsH },
+      "Per-op time of one CPU training step (ms, forward and backward)",
+      shown.map(([label, values]) => ({ label, values })),
+      results.map((r) => ({
+        label: NAMES[r.cfg.mode],
+        color: MODE_COLORS[r.cfg.mode],
+      })),
+      "ms",
+    ),
+  );
+  y = Math.max(leftBottom, tableTop + barsH) + 10;
+
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W + 40}" height="${
+      y + 40
+    }" viewBox="-20 -20 ${W + 40} ${y + 40}">`,
+    `<style>${STYLE}</style>`,
+    `<rect x="-20" y="-20" width="${W + 40}" height="${y + 40}" fill="#fff"/>`,
+    ...parts,
+    `</svg>`,
+    "",
+  ].join("\n");
+}
