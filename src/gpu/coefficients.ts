@@ -488,6 +488,8 @@ function recordBackward(
  * Records the fused mHC coefficient forward into `encoder` (see
  * {@linkcode mhcCoefficients}). Large `T` is split into chunks within the
  * device limits.
+ * An output must not share a buffer with an input of the same call (WebGPU
+ * forbids one dispatch reading and writing one buffer); inputs may share.
  *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.

@@ -156,6 +156,8 @@ async function encode(
  * Records the Sinkhorn-Knopp forward into `encoder`: `buffers.output` gets
  * the projection of `buffers.logits` (see {@linkcode sinkhornKnopp}). Large
  * `T` is split into chunks within the device limits.
+ * An output must not share a buffer with an input of the same call (WebGPU
+ * forbids one dispatch reading and writing one buffer); inputs may share.
  *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
