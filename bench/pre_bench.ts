@@ -1,0 +1,7 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+// `deno bench` suite of the pre kernels, forward and backward: the TypeScript
+// reference (baseline) and the WGSL kernels side by side (see _register.ts).
+
+import { registerFamily } from "./_register.ts";
+
+await registerFamily("pre");

@@ -1,0 +1,400 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * `deno task bench:report [--section ID] [--out PATH] [--only FAMILIES]`:
+ * measures every kernel of bench/_cases.ts, the copy bandwidths and the post
+ * variants in ONE run, and writes the results into marked blocks of
+ * bench/RESULTS.md (or PATH), keeping everything outside the blocks.
+ *
+ * - `--section ID` names the blocks (default `lavapipe` on a CPU adapter,
+ *   `gpu` otherwise); blocks of other sections are kept.
+ * - `--out PATH` writes there instead (the existing file at PATH, else
+ *   bench/RESULTS.md, is the starting point).
+ * - `--only pre,post` measures only some families (quick looks; the copy
+ *   bandwidths are always measured, the variants with `post`).
+ *
+ * WGSL rows: several calls per submit, GPU timestamps where the adapter has
+ * them, median of several submits after a warm-up; then each kernel's
+ * output on its first tokens is compared with the float64 reference.
+ * Reference rows: wall clock, median of 3 calls after a warm-up, on as many
+ * tokens as take about 0.2 s per call (ratios are per token).
+ *
+ * @module
+ */
+
+import {
+  type BenchEnv,
+  benchEnv,
+  benchSizes,
+  ITERATIONS,
+  N,
+  SMOKE,
+  WIDTHS,
+} from "./_env.ts";
+import { type BenchCase, benchCases, type Family } from "./_cases.ts";
+import { timeCpu, timeGpu, type TimingPlan } from "./_timing.ts";
+import { type CopyWork, gpuCopy, shaderCopy, tsCopy } from "./_copy.ts";
+import { runPostVariants, type VariantRow } from "./variants.ts";
+
+const FAMILIES: Family[] = ["pre", "post", "coefficients", "sinkhorn"];
+/** Target duration of one reference call, in ms. */
+const REF_TARGET_MS = 200;
+
+function flag(name: string): string | undefined {
+  const i = Deno.args.findIndex((a) =>
+    a === `--${name}` || a.startsWith(`--${name}=`)
+  );
+  if (i < 0) return undefined;
+  const a = Deno.args[i];
+  return a.includes("=") ? a.slice(a.indexOf("=") + 1) : Deno.args[i + 1];
+}
+
+/** One measured row. */
+interface Row {
+  c: BenchCase;
+  T: number;
+  ms: number;
+  clock: string;
+  /** Calls per submit (GPU) or per sample. */
+  reps: number;
+  check?: number;
+}
+
+/** The copy bandwidths of the run, GB/s (read + write). */
+interface Yardsticks {
+  /** `copyBufferToBuffer`. */
+  gpu: number;
+  /** The copy kernel (kernels/copy.wgsl). */
+  shader: number;
+  /** `Float32Array.set`. */
+  ts: number;
+  /** Clock of the GPU copies. */
+  clock: string;
+  /** Bytes copied. */
+  bytes: number;
+}
+
+const log = (s: string) => console.error(s);
+
+/** Tokens for a reference row: enough for about REF_TARGET_MS per call. */
+async function referenceTokens(
+  env: BenchEnv,
+  c: BenchCase,
+  max: number,
+): Promise<number> {
+  if (SMOKE) return max;
+  let T = Math.min(max, 16);
+  for (;;) {
+    const inst = await c.setup(env, T);
+    // The faster of two calls: a GC pause must not shrink T.
+    const { samples } = timeCpu(inst.run!, { reps: 1, samples: 2, warmup: 1 });
+    const ms = Math.min(...samples);
+    inst.dispose();
+    if (ms >= REF_TARGET_MS / 4 || T >= max) {
+      const want = Math.round(T * REF_TARGET_MS / ms);
+      return Math.min(max, Math.max(T, want));
+    }
+    T = Math.min(max, T * 4);
+  }
+}
+
+async function measure(
+  env: BenchEnv,
+  c: BenchCase,
+  T: number,
+  plan: TimingPlan,
+): Promise<Row> {
+  if (c.backend === "reference") {
+    const Tref = await referenceTokens(env, c, T);
+    const inst = await c.setup(env, Tref);
+    const t = timeCpu(inst.run!, { reps: 1, samples: 3, warmup: 1 });
+    inst.dispose();
+    return { c, T: Tref, ms: t.ms, clock: t.clock, reps: 1 };
+  }
+  const inst = await c.setup(env, T);
+  try {
+    const t = await timeGpu(env, `${c.op} ${c.backend}`, inst.record!, plan);
+    const check = await inst.check!();
+    return { c, T, ms: t.ms, clock: t.clock, reps: t.reps, check };
+  } finally {
+    inst.dispose();
+  }
+}
+
+async function yardsticks(
+  env: BenchEnv,
+  bytes: number,
+  plan: TimingPlan,
+): Promise<Yardsticks> {
+  const time = async (label: string, work: CopyWork) => {
+    try {
+      return await timeGpu(env, label, work.record, plan);
+    } finally {
+      work.dispose();
+    }
+  };
+  const gpu = await time("copyBufferToBuffer", gpuCopy(env, bytes));
+  const shader = await time("copy kernel", await shaderCopy(env, bytes));
+  const ts = timeCpu(tsCopy(bytes).run, plan);
+  const GBs = (ms: number) => 2 * bytes / ms / 1e6;
+  return {
+    gpu: GBs(gpu.ms),
+    shader: GBs(shader.ms),
+    ts: GBs(ts.ms),
+    clock: gpu.clock,
+    bytes,
+  };
+}
+
+// ------------------------------------------------------------ formatting
+
+const fmt = (x: number, digits = 3) => {
+  if (!Number.isFinite(x)) return "—";
+  if (x === 0) return "0";
+  if (Math.abs(x) >= 10 ** digits) {
+    return Math.round(x).toLocaleString("en-US");
+  }
+  return x.toPrecision(digits);
+};
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+const times = (x: number) => `${fmt(x)}×`;
+const perToken = (r: { ms: number; T: number }) => r.ms / r.T;
+const gbs = (r: Row) => r.c.bytes(r.T) / r.ms / 1e6;
+
+function find(rows: Row[], op: string, backend: string, C: number) {
+  return rows.find((r) =>
+    r.c.op === op && r.c.backend === backend && r.c.C === C
+  );
+}
+
+function unfusedOf(backend: string): string | undefined {
+  if (backend === "wgsl") return "wgsl unfused";
+  if (backend === "wgsl f16") return "wgsl unfused f16";
+  return undefined;
+}
+
+function table(rows: Row[], y: Yardsticks): string[] {
+  const out = [
+    "| op | shape | backend | median ms | MB moved | GB/s | copy GB/s | % of copy | tokens/s | × ref | × unfused | check |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const { c } = r;
+    const ref = find(rows, c.op, "reference", c.C);
+    const uName = unfusedOf(c.backend);
+    const unfused = uName ? find(rows, c.op, uName, c.C) : undefined;
+    const copy = c.backend === "reference" ? y.ts : y.gpu;
+    const cells = [
+      c.op,
+      `${c.n}×${c.C || c.n}, T=${r.T}`,
+      c.backend,
+      fmt(r.ms),
+      fmt(c.bytes(r.T) / 1e6),
+      fmt(gbs(r)),
+      fmt(copy),
+      pct(gbs(r) / copy),
+      fmt(r.T / r.ms * 1000),
+      ref && r !== ref ? times(perToken(ref) / perToken(r)) : "",
+      unfused ? times(perToken(unfused) / perToken(r)) : "",
+      r.check === undefined ? "" : r.check.toExponential(0),
+    ];
+    out.push(`| ${cells.join(" | ")} |`);
+  }
+  return out;
+}
+
+function goals(rows: Row[], y: Yardsticks, cpu: boolean): string[] {
+  const out: string[] = [];
+  const met = (ok: boolean) => ok ? "**met**" : "**missed**";
+  const need = cpu ? 0.5 : 0.8;
+  for (const C of WIDTHS) {
+    const fused = find(rows, "post", "wgsl", C);
+    const unfused = find(rows, "post", "wgsl unfused", C);
+    if (!fused) continue;
+    if (unfused) {
+      const r = perToken(unfused) / perToken(fused);
+      out.push(
+        `- C = ${C}: fused post ${times(r)} the unfused path (goal ≥ 2×): ${
+          met(r >= 2)
+        }.`,
+      );
+    }
+    const f = gbs(fused) / y.gpu;
+    out.push(
+      `- C = ${C}: fused post (f32) at ${pct(f)} of copy bandwidth (goal ≥ ${
+        pct(need)
+      } on ${cpu ? "lavapipe" : "a GPU"}): ${
+        met(f >= need)
+      }; the WGSL copy kernel itself reaches ${pct(y.shader / y.gpu)}.`,
+    );
+  }
+  const sk = (backend: string) => {
+    const f = find(rows, "sinkhorn", backend, 0);
+    const b = find(rows, "sinkhorn backward", backend, 0);
+    return f && b ? perToken(f) + perToken(b) : undefined;
+  };
+  const ref = sk("reference"), gpu = sk("wgsl");
+  if (ref && gpu) {
+    out.push(
+      `- Sinkhorn forward + backward (n = ${N}, ${ITERATIONS} iterations): ${
+        fmt(1000 / gpu)
+      } tokens/s (WGSL) vs ${fmt(1000 / ref)} (reference), ${
+        times(ref / gpu)
+      } (goal ≥ 10×): ${met(ref / gpu >= 10)}.`,
+    );
+  }
+  return out;
+}
+
+function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
+  const out = [
+    "| variant | C | T | median ms | GB/s | % of copy | × library kernel | check |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const base = rows.find((o) => o.C === r.C && o.baseline);
+    const rate = r.bytes / r.ms / 1e6;
+    const cells = [
+      r.name,
+      r.C,
+      r.T,
+      fmt(r.ms),
+      fmt(rate),
+      pct(rate / y.gpu),
+      base ? times(base.ms / r.ms) : "",
+      r.check.toExponential(0),
+    ];
+    out.push(`| ${cells.join(" | ")} |`);
+  }
+  return out;
+}
+
+function replaceBlock(
+  text: string,
+  name: string,
+  body: string[],
+  heading: string,
+): string {
+  const begin = `<!-- ${name} begin -->`, end = `<!-- ${name} end -->`;
+  const block = [begin, ...body, end].join("\n");
+  const i = text.indexOf(begin), j = text.indexOf(end);
+  if (i >= 0 && j > i) {
+    return text.slice(0, i) + block + text.slice(j + end.length);
+  }
+  return `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
+}
+
+// ------------------------------------------------------------ main
+
+const env = await benchEnv();
+const sizes = benchSizes(env.adapter);
+const section = flag("section") ?? (env.adapter.cpu ? "lavapipe" : "gpu");
+if (!/^[a-z0-9-]+$/.test(section)) {
+  throw new RangeError(`--section must match [a-z0-9-]+, got "${section}"`);
+}
+const only = flag("only")?.split(",");
+const families = FAMILIES.filter((f) => !only || only.includes(f));
+const defaultOut = new URL("./RESULTS.md", import.meta.url);
+const outPath = flag("out") ?? defaultOut.pathname;
+const plan: TimingPlan = {
+  reps: sizes.reps,
+  samples: sizes.samples,
+  batchMs: sizes.batchMs,
+};
+log(`bench:report on ${env.adapter.name}; section "${section}" -> ${outPath}`);
+
+// Yardsticks: copies of one [T, n, C] f32 buffer at C = 1280.
+const y = await yardsticks(env, sizes.tokens(1280) * N * 1280 * 4, plan);
+log(
+  `copy GB/s: copyBufferToBuffer ${fmt(y.gpu)} (${y.clock}), copy kernel ${
+    fmt(y.shader)
+  }, Float32Array.set ${fmt(y.ts)}`,
+);
+
+const rows: Row[] = [];
+for (const family of families) {
+  for (const c of benchCases(env, family, WIDTHS)) {
+    const T = c.C ? sizes.tokens(c.C) : sizes.sinkhornTokens;
+    const r = await measure(env, c, T, plan);
+    rows.push(r);
+    log(
+      `${c.op} C=${c.C} ${c.backend}: T=${r.T} ${fmt(r.ms)} ms${
+        r.check === undefined ? "" : `, check ${r.check.toExponential(1)}`
+      }`,
+    );
+  }
+}
+const variants = families.includes("post")
+  ? await runPostVariants(env, sizes, log)
+  : [];
+
+const gpuRows = rows.filter((r) => r.c.backend !== "reference");
+const fewer = gpuRows.filter((r) => r.reps < plan.reps)
+  .map((r) =>
+    `${r.c.op} ${r.c.backend}${r.c.C ? ` C=${r.c.C}` : ""}: ${r.reps}`
+  );
+const clocks = [...new Set(gpuRows.map((r) => r.clock))].join(" / ");
+const date = new Date().toISOString().slice(0, 10);
+const { deno, v8 } = Deno.version;
+const lines = [
+  `_Generated by \`deno task bench:report\` on ${date}; do not edit inside this block._`,
+  "",
+  `- Adapter: **${env.adapter.name}**${
+    env.adapter.cpu ? " (a CPU implementation)" : ""
+  }; features used: ${env.adapter.features.join(", ") || "none"}.`,
+  `- Deno ${deno} (V8 ${v8}), ${navigator.hardwareConcurrency} logical CPUs, ${Deno.build.os}/${Deno.build.arch}.`,
+  `- Copy bandwidth, same run, ${
+    fmt(y.bytes / 2 ** 20)
+  } MiB copied (bytes read + written): \`copyBufferToBuffer\` **${
+    fmt(y.gpu)
+  } GB/s** (${y.clock}); a WGSL copy kernel (bench/kernels/copy.wgsl) ${
+    fmt(y.shader)
+  } GB/s (${pct(y.shader / y.gpu)} of it); TypeScript \`Float32Array.set\` **${
+    fmt(y.ts)
+  } GB/s** (wall clock).`,
+  `- WGSL rows: up to ${plan.reps} calls per submit (fewer where one submit would exceed ${plan.batchMs} ms${
+    fewer.length ? `: ${fewer.join("; ")}` : ""
+  }), median of ${plan.samples} submits (3 for calls longer than that) after a warm-up; ${
+    clocks || "no"
+  } timing. Reference rows: median of 3 calls after a warm-up, wall clock, on as many tokens as take about ${REF_TARGET_MS} ms per call; × ref and × unfused compare time per token.`,
+  "- MB moved: SPEC §9 traffic of one call (each input read once, each output written once; f16 rows store the streams in 2 bytes). " +
+  "% of copy: GB/s over `copyBufferToBuffer` for WGSL rows, over `Float32Array.set` for reference rows.",
+  "- check: after timing, each WGSL row's outputs for its first 8 tokens against the float64 reference: largest |error| / largest |value|.",
+  ...(SMOKE
+    ? [
+      "- **Smoke run (MHC_BENCH_SMOKE=1): tiny sizes, the figures mean nothing.**",
+    ]
+    : []),
+  "",
+  ...table(rows, y),
+  "",
+  "Goals (not test thresholds):",
+  "",
+  ...goals(rows, y, env.adapter.cpu),
+];
+
+let text: string;
+try {
+  text = await Deno.readTextFile(outPath);
+} catch {
+  try {
+    text = await Deno.readTextFile(defaultOut);
+  } catch {
+    text = "# Benchmark results\n";
+  }
+}
+text = replaceBlock(
+  text,
+  `bench:report ${section}`,
+  lines,
+  `## Measured: ${section}`,
+);
+if (variants.length) {
+  text = replaceBlock(text, `bench:variants ${section}`, [
+    `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date})._`,
+    "",
+    ...variantTable(variants, y),
+  ], `### Post variants: ${section}`);
+}
+await Deno.writeTextFile(outPath, text);
+log(`wrote ${outPath}`);
+env.gpu.destroy();

@@ -1,0 +1,246 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * Variants of the fused post kernel tried against the bandwidth numbers
+ * (bench-only copies in kernels/post_variants.wgsl): workgroup size,
+ * vectors per thread, one workgroup per token (coefficients in registers or
+ * staged in workgroup memory), scalar instead of vec4 access, and f16
+ * storage. Each runs on the same buffers as the library kernel, in the same
+ * run, and its output is checked against the reference before it counts.
+ *
+ * `deno run -A bench/variants.ts` prints the table alone;
+ * `deno task bench:report` includes it in bench/RESULTS.md.
+ *
+ * @module
+ */
+
+import {
+  encodeMhcPost,
+  type MhcGpu,
+  mhcPost,
+  type StreamPrecision,
+} from "../mod.ts";
+import { specializeStreams } from "../src/gpu/specialize.ts";
+import {
+  type BenchEnv,
+  benchEnv,
+  type BenchSizes,
+  benchSizes,
+  N,
+  WIDTHS,
+} from "./_env.ts";
+import { BufferSet, elementBytes, f64, readValues, relError } from "./_data.ts";
+import { type Recorder, timeGpu } from "./_timing.ts";
+
+const variantsWgsl = await Deno.readTextFile(
+  new URL("./kernels/post_variants.wgsl", import.meta.url),
+);
+
+/** One variant of the post kernel. */
+interface Variant {
+  /** Row label. */
+  name: string;
+  /** `"library"` runs `encodeMhcPost`; otherwise an entry point of post_variants.wgsl. */
+  entry: "library" | "flat" | "per_token" | "per_token_wg";
+  /** Override constants (WG, VPT, TPW). */
+  constants?: { WG?: number; VPT?: number; TPW?: number };
+  /** Channels per thread access: 4 (vec4) or 1. Default 4. */
+  width?: 1 | 4;
+  /** Stream storage. Default f32. */
+  precision?: StreamPrecision;
+}
+
+/** The variants, the library kernel first (the baseline of its width). */
+export const VARIANTS: readonly Variant[] = [
+  { name: "library post.wgsl (flat, WG 256, vec4, f32)", entry: "library" },
+  { name: "flat WG 64", entry: "flat", constants: { WG: 64 } },
+  { name: "flat WG 128", entry: "flat", constants: { WG: 128 } },
+  { name: "flat WG 256 (= library layout)", entry: "flat" },
+  { name: "flat WG 512", entry: "flat", constants: { WG: 512 } },
+  {
+    name: "flat WG 256, 2 vectors/thread",
+    entry: "flat",
+    constants: { VPT: 2 },
+  },
+  {
+    name: "flat WG 256, 4 vectors/thread",
+    entry: "flat",
+    constants: { VPT: 4 },
+  },
+  { name: "flat WG 256, scalar (no vec4)", entry: "flat", width: 1 },
+  { name: "per token, WG 64", entry: "per_token", constants: { WG: 64 } },
+  { name: "per token, WG 128", entry: "per_token", constants: { WG: 128 } },
+  { name: "per token, WG 256", entry: "per_token", constants: { WG: 256 } },
+  {
+    name: "per token, WG 64, 4 tokens/workgroup",
+    entry: "per_token",
+    constants: { WG: 64, TPW: 4 },
+  },
+  {
+    name: "per token, WG 64, coefficients in workgroup memory",
+    entry: "per_token_wg",
+    constants: { WG: 64 },
+  },
+  { name: "library, f16 streams", entry: "library", precision: "f16" },
+  {
+    name: "per token, WG 64, f16 streams",
+    entry: "per_token",
+    constants: { WG: 64 },
+    precision: "f16",
+  },
+];
+
+/** A measured variant. */
+export interface VariantRow {
+  /** Variant label. */
+  name: string;
+  /** Width. */
+  C: number;
+  /** Tokens. */
+  T: number;
+  /** Median time per call. */
+  ms: number;
+  /** SPEC §9 bytes per call. */
+  bytes: number;
+  /** True for the library kernel (f32), the baseline of its width. */
+  baseline: boolean;
+  /** Relative error against the reference on the first tokens. */
+  check: number;
+}
+
+async function variantRecorder(
+  gpu: MhcGpu,
+  v: Variant,
+  b: {
+    x: GPUBuffer;
+    y: GPUBuffer;
+    hPost: GPUBuffer;
+    hRes: GPUBuffer;
+    out: GPUBuffer;
+  },
+  shape: { n: number; C: number; T: number },
+): Promise<Recorder> {
+  const precision = v.precision ?? "f32";
+  if (v.entry === "library") {
+    return (enc) => encodeMhcPost(gpu, enc, b, { ...shape, precision });
+  }
+  const { n, C, T } = shape;
+  const width = v.width ?? 4;
+  const cv = C / width, es = elementBytes(precision);
+  const k = { WG: 256, VPT: 1, TPW: 1, ...v.constants };
+  const pipeline = await gpu.pipeline({
+    label: `post variant ${v.name}`,
+    code: specializeStreams(variantsWgsl, { n, width, precision }),
+    entryPoint: v.entry,
+    constants: { WG: k.WG, VPT: k.VPT, TPW: k.TPW },
+  });
+  const workgroups = v.entry === "flat"
+    ? (t: number) => Math.ceil(t * cv / (k.WG * k.VPT))
+    : (t: number) => Math.ceil(t / k.TPW);
+  return (enc) =>
+    gpu.encodeTokens(enc, {
+      label: `post variant ${v.name}`,
+      pipeline,
+      T,
+      buffers: [
+        { name: "x", ref: b.x, bytesPerToken: n * C * es },
+        { name: "y", ref: b.y, bytesPerToken: C * es },
+        { name: "hPost", ref: b.hPost, bytesPerToken: n * 4 },
+        { name: "hRes", ref: b.hRes, bytesPerToken: n * n * 4 },
+        { name: "out", ref: b.out, bytesPerToken: n * C * es },
+      ],
+      workgroups,
+      params: (t) => new Uint32Array([t, cv]),
+    });
+}
+
+/**
+ * Times every variant at each width on this adapter.
+ *
+ * @param env The bench environment.
+ * @param sizes Sizes of the run.
+ * @param log Progress lines.
+ * @returns One row per variant and width.
+ */
+export async function runPostVariants(
+  env: BenchEnv,
+  sizes: BenchSizes,
+  log: (line: string) => void = () => {},
+): Promise<VariantRow[]> {
+  const rows: VariantRow[] = [];
+  const plan = { reps: sizes.reps, samples: sizes.samples };
+  for (const C of WIDTHS) {
+    const n = N, T = sizes.tokens(C), shape = { n, C, T };
+    for (const precision of ["f32", "f16"] as const) {
+      if (precision === "f16" && !env.gpu.f16) continue;
+      const mine = VARIANTS.filter((v) => (v.precision ?? "f32") === precision);
+      const es = elementBytes(precision);
+      const s = new BufferSet(env);
+      try {
+        const b = {
+          x: await s.random("x", T * n * C, [-1, 1], 1, precision),
+          y: await s.random("y", T * C, [-1, 1], 2, precision),
+          hPost: await s.random("hPost", T * n, [0, 2], 3),
+          hRes: await s.random("hRes", T * n * n, [0, 0.5], 4),
+          out: s.empty("out", T * n * C * es),
+        };
+        const k = Math.min(T, 8);
+        const ref = mhcPost(
+          f64(await readValues(env, b.x, k * n * C, precision)),
+          f64(await readValues(env, b.y, k * C, precision)),
+          f64(await readValues(env, b.hPost, k * n)),
+          f64(await readValues(env, b.hRes, k * n * n)),
+          { n, C, T: k },
+        );
+        for (const v of mine) {
+          const record = await variantRecorder(env.gpu, v, b, shape);
+          // Stale output of the previous variant must not pass the check.
+          env.device.queue.writeBuffer(
+            b.out,
+            0,
+            new Uint8Array(k * n * C * es),
+          );
+          const t = await timeGpu(env, `post variant ${v.name}`, record, plan);
+          const check = relError([[
+            await readValues(env, b.out, k * n * C, precision),
+            ref,
+          ]]);
+          rows.push({
+            name: v.name,
+            C,
+            T,
+            ms: t.ms,
+            bytes: T * (((n + 1) * C + n * C) * es + (n * n + n) * 4),
+            baseline: v === VARIANTS[0],
+            check,
+          });
+          log(
+            `variant ${v.name} C=${C}: ${t.ms.toPrecision(3)} ms, check ${
+              check.toExponential(1)
+            }`,
+          );
+        }
+      } finally {
+        s.destroy();
+      }
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) {
+  const env = await benchEnv();
+  const rows = await runPostVariants(
+    env,
+    benchSizes(env.adapter),
+    console.error,
+  );
+  console.table(rows.map((r) => ({
+    variant: r.name,
+    C: r.C,
+    T: r.T,
+    ms: +r.ms.toPrecision(3),
+    "GB/s": +(r.bytes / r.ms / 1e6).toPrecision(3),
+    check: r.check.toExponential(1),
+  })));
+  env.gpu.destroy();
+}
