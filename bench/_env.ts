@@ -92,6 +92,9 @@ async function open(): Promise<BenchEnv> {
   const cpu = info.isFallbackAdapter === true ||
     /llvmpipe|lavapipe|swiftshader|warp/i.test(description);
   const gpu = await MhcGpu.create({ device });
+  // Free the device before the isolate goes away (deno bench runs each file
+  // in its own isolate, each with its own device).
+  globalThis.addEventListener("unload", () => gpu.destroy());
   return {
     gpu,
     device,
@@ -137,6 +140,8 @@ export interface BenchSizes {
    * on the same work as the kernels, and the reference is slow.
    */
   denoBenchShare: number;
+  /** Calls per iteration of `deno bench` (for every backend of a group). */
+  denoBenchReps: number;
   /** Kernel calls per submit (per timed sample). */
   reps: number;
   /** Timed samples (the median is reported). */
@@ -159,6 +164,7 @@ export function benchSizes(adapter: AdapterSummary): BenchSizes {
       tokens: () => 37,
       sinkhornTokens: 37,
       denoBenchShare: 1,
+      denoBenchReps: 1,
       reps: 1,
       samples: 1,
       batchMs: Infinity,
@@ -174,8 +180,12 @@ export function benchSizes(adapter: AdapterSummary): BenchSizes {
     // of the stream ops at C = 1280 keeps one call long enough to time.
     sinkhornTokens: 16 * tokens(1280),
     denoBenchShare: adapter.cpu ? 1 / 4 : 1 / 16,
-    reps: envNumber("MHC_BENCH_REPS") ?? (adapter.cpu ? 4 : 20),
+    denoBenchReps: adapter.cpu ? 2 : 10,
+    // On a GPU a call takes about a millisecond: up to 100 calls per
+    // submit keep Deno's ~10 ms completion latency out of the wall-clock
+    // time should timestamps be unusable.
+    reps: envNumber("MHC_BENCH_REPS") ?? (adapter.cpu ? 4 : 100),
     samples: adapter.cpu ? 5 : 9,
-    batchMs: adapter.cpu ? 400 : 2000,
+    batchMs: adapter.cpu ? 400 : 1000,
   };
 }

@@ -25,7 +25,7 @@ import { runBatch } from "./_timing.ts";
 export async function registerFamily(family: Family): Promise<void> {
   const env = await benchEnv();
   const sizes = benchSizes(env.adapter);
-  const reps = sizes.reps;
+  const reps = sizes.denoBenchReps;
   const share = (T: number) =>
     Math.max(1, Math.round(T * sizes.denoBenchShare));
   let live: Instance | undefined;

@@ -162,11 +162,79 @@ export async function runBatch(
   return { wallMs, gpuMs: Number(t1 - t0) / 1e6 };
 }
 
+/** One piece of GPU work for {@linkcode timeGpuMany}. */
+export interface GpuWork {
+  /** Names the work in error messages. */
+  label: string;
+  /** Records one call. */
+  record: Recorder;
+}
+
 /**
- * Times `record` on the GPU: warm-up batches, then `plan.samples` batches
- * of `plan.reps` calls. Uses GPU timestamps when the device has them and
- * they are consistent (positive, not longer than the wall-clock time of the
- * batch); otherwise wall-clock time.
+ * Times several pieces of GPU work, their samples interleaved (sample 1 of
+ * each, then sample 2 of each, …) so that a change in the machine's load
+ * during the run affects all of them alike and their ratios stay fair. Each
+ * gets warm-up batches, then `plan.samples` batches of up to `plan.reps`
+ * calls (fewer when `plan.batchMs` says so). Uses GPU timestamps when the
+ * device has them and they are consistent (positive, not longer than the
+ * wall-clock time of the batch); otherwise wall-clock time.
+ *
+ * @param env The bench environment.
+ * @param works The work to time.
+ * @param plan Calls per batch and batches.
+ * @returns For each work, the median time per call and the samples.
+ */
+export async function timeGpuMany(
+  env: BenchEnv,
+  works: readonly GpuWork[],
+  plan: TimingPlan,
+): Promise<Timing[]> {
+  const sized = [];
+  for (const w of works) {
+    let { reps, samples } = plan;
+    if (plan.batchMs !== undefined) {
+      // One call first: it warms up, and sizes the batches.
+      const one = (await runBatch(env, w.label, w.record, 1)).wallMs;
+      reps = Math.max(1, Math.min(reps, Math.floor(plan.batchMs / one)));
+      if (one > plan.batchMs) samples = Math.min(samples, 3);
+    }
+    for (let i = 0; i < (plan.warmup ?? 1); i++) {
+      await runBatch(env, w.label, w.record, reps);
+    }
+    sized.push({
+      ...w,
+      reps,
+      samples,
+      wall: [] as number[],
+      gpu: [] as number[],
+    });
+  }
+  const rounds = Math.max(...sized.map((w) => w.samples));
+  for (let i = 0; i < rounds; i++) {
+    for (const w of sized) {
+      if (i >= w.samples) continue;
+      const t = await runBatch(env, w.label, w.record, w.reps, env.timestamps);
+      w.wall.push(t.wallMs / w.reps);
+      if (t.gpuMs !== undefined) w.gpu.push(t.gpuMs / w.reps);
+    }
+  }
+  return sized.map((w) => {
+    // Timestamps in a unit other than ns, or written out of order, would
+    // show up as a GPU time outside (0, wall]; use the wall clock then.
+    const consistent = w.gpu.length === w.samples &&
+      w.gpu.every((g, k) => g > 0 && g <= w.wall[k] * 1.05 + 0.05);
+    const chosen = consistent ? w.gpu : w.wall;
+    return {
+      ms: median(chosen),
+      samples: chosen,
+      clock: consistent ? "gpu timestamps" : "wall clock",
+      reps: w.reps,
+    };
+  });
+}
+
+/**
+ * Times one piece of GPU work (see {@linkcode timeGpuMany}).
  *
  * @param env The bench environment.
  * @param label Names the work in error messages.
@@ -180,33 +248,8 @@ export async function timeGpu(
   record: Recorder,
   plan: TimingPlan,
 ): Promise<Timing> {
-  let { reps, samples } = plan;
-  if (plan.batchMs !== undefined) {
-    // One call first: it warms up, and sizes the batches.
-    const one = (await runBatch(env, label, record, 1)).wallMs;
-    reps = Math.max(1, Math.min(reps, Math.floor(plan.batchMs / one)));
-    if (one > plan.batchMs) samples = Math.min(samples, 3);
-  }
-  for (let i = 0; i < (plan.warmup ?? 1); i++) {
-    await runBatch(env, label, record, reps);
-  }
-  const wall: number[] = [], gpu: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t = await runBatch(env, label, record, reps, env.timestamps);
-    wall.push(t.wallMs / reps);
-    if (t.gpuMs !== undefined) gpu.push(t.gpuMs / reps);
-  }
-  // Timestamps in a unit other than ns, or written out of order, would show
-  // up as a GPU time outside (0, wall]; fall back to the wall clock then.
-  const consistent = gpu.length === samples &&
-    gpu.every((g, i) => g > 0 && g <= wall[i] * 1.05 + 0.05);
-  const chosen = consistent ? gpu : wall;
-  return {
-    ms: median(chosen),
-    samples: chosen,
-    clock: consistent ? "gpu timestamps" : "wall clock",
-    reps,
-  };
+  const [t] = await timeGpuMany(env, [{ label, record }], plan);
+  return t;
 }
 
 /**

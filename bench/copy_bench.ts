@@ -10,7 +10,7 @@ import { runBatch } from "./_timing.ts";
 const env = await benchEnv();
 const sizes = benchSizes(env.adapter);
 const bytes = sizes.tokens(1280) * N * 1280 * 4;
-const reps = sizes.reps;
+const reps = sizes.denoBenchReps;
 const group = `copy ${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const n = SMOKE ? 1 : 10, warmup = SMOKE ? 0 : 1;
 

@@ -30,10 +30,19 @@ import {
   SMOKE,
   WIDTHS,
 } from "./_env.ts";
-import { type BenchCase, benchCases, type Family } from "./_cases.ts";
-import { timeCpu, timeGpu, type TimingPlan } from "./_timing.ts";
+import {
+  type BenchCase,
+  benchCases,
+  type Family,
+  type Instance,
+} from "./_cases.ts";
+import { timeCpu, timeGpu, timeGpuMany, type TimingPlan } from "./_timing.ts";
 import { type CopyWork, gpuCopy, shaderCopy, tsCopy } from "./_copy.ts";
 import { runPostVariants, type VariantRow } from "./variants.ts";
+import {
+  runSinkhornVariants,
+  type SinkhornVariantRow,
+} from "./sinkhorn_variants.ts";
 
 const FAMILIES: Family[] = ["pre", "post", "coefficients", "sinkhorn"];
 /** Target duration of one reference call, in ms. */
@@ -97,26 +106,45 @@ async function referenceTokens(
   }
 }
 
-async function measure(
+async function measureReference(
   env: BenchEnv,
   c: BenchCase,
   T: number,
-  plan: TimingPlan,
 ): Promise<Row> {
-  if (c.backend === "reference") {
-    const Tref = await referenceTokens(env, c, T);
-    const inst = await c.setup(env, Tref);
-    const t = timeCpu(inst.run!, { reps: 1, samples: 3, warmup: 1 });
-    inst.dispose();
-    return { c, T: Tref, ms: t.ms, clock: t.clock, reps: 1 };
-  }
-  const inst = await c.setup(env, T);
+  const Tref = await referenceTokens(env, c, T);
+  const inst = await c.setup(env, Tref);
+  const t = timeCpu(inst.run!, { reps: 1, samples: 3, warmup: 1 });
+  inst.dispose();
+  return { c, T: Tref, ms: t.ms, clock: t.clock, reps: 1 };
+}
+
+/** Times GPU cases together, samples interleaved, then checks each. */
+async function measureGpu(
+  env: BenchEnv,
+  cases: BenchCase[],
+  T: number,
+  plan: TimingPlan,
+): Promise<Row[]> {
+  const insts: Instance[] = [];
   try {
-    const t = await timeGpu(env, `${c.op} ${c.backend}`, inst.record!, plan);
-    const check = await inst.check!();
-    return { c, T, ms: t.ms, clock: t.clock, reps: t.reps, check };
+    for (const c of cases) insts.push(await c.setup(env, T));
+    const timings = await timeGpuMany(
+      env,
+      cases.map((c, i) => ({
+        label: `${c.op} ${c.backend}`,
+        record: insts[i].record!,
+      })),
+      plan,
+    );
+    const rows: Row[] = [];
+    for (const [i, c] of cases.entries()) {
+      const t = timings[i];
+      const check = await insts[i].check!();
+      rows.push({ c, T, ms: t.ms, clock: t.clock, reps: t.reps, check });
+    }
+    return rows;
   } finally {
-    inst.dispose();
+    for (const inst of insts) inst.dispose();
   }
 }
 
@@ -268,6 +296,52 @@ function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
   return out;
 }
 
+function sinkhornVariantTable(
+  rows: SinkhornVariantRow[],
+  main: Row[],
+): string[] {
+  const out = [
+    "| variant | pass | T | median ms | tokens/s | × library kernel | × reference | check |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const base = rows.find((o) => o.pass === r.pass && o.baseline);
+    const op = r.pass === "forward" ? "sinkhorn" : "sinkhorn backward";
+    const ref = find(main, op, "reference", 0);
+    const cells = [
+      r.name,
+      r.pass,
+      r.T,
+      fmt(r.ms),
+      fmt(r.T / r.ms * 1000),
+      base ? times(base.ms / r.ms) : "",
+      ref ? times(perToken(ref) / perToken(r)) : "",
+      r.check.toExponential(0),
+    ];
+    out.push(`| ${cells.join(" | ")} |`);
+  }
+  // Forward + backward of each variant against the reference.
+  const ref = ["sinkhorn", "sinkhorn backward"].map((op) =>
+    find(main, op, "reference", 0)
+  );
+  if (ref[0] && ref[1]) {
+    const refTok = perToken(ref[0]) + perToken(ref[1]);
+    const names = [...new Set(rows.map((r) => r.name))];
+    out.push("", "Forward + backward, tokens/s against the reference:", "");
+    for (const name of names) {
+      const both = rows.filter((r) => r.name === name);
+      if (both.length !== 2) continue;
+      const tok = both.reduce((a, r) => a + perToken(r), 0);
+      out.push(
+        `- ${name}: ${fmt(1000 / tok)} tokens/s, ${
+          times(refTok / tok)
+        } the reference (${fmt(1000 / refTok)} tokens/s).`,
+      );
+    }
+  }
+  return out;
+}
+
 function replaceBlock(
   text: string,
   name: string,
@@ -312,26 +386,37 @@ log(
 
 const rows: Row[] = [];
 for (const family of families) {
-  for (const c of benchCases(env, family, WIDTHS)) {
-    const T = c.C ? sizes.tokens(c.C) : sizes.sinkhornTokens;
-    const r = await measure(env, c, T, plan);
-    rows.push(r);
-    log(
-      `${c.op} C=${c.C} ${c.backend}: T=${r.T} ${fmt(r.ms)} ms${
-        r.check === undefined ? "" : `, check ${r.check.toExponential(1)}`
-      }`,
-    );
+  const cases = benchCases(env, family, WIDTHS);
+  // One group per op and width: its GPU backends are timed together.
+  const groups = Map.groupBy(cases, (c) => `${c.op}|${c.C}`);
+  for (const group of groups.values()) {
+    const { C } = group[0];
+    const T = C ? sizes.tokens(C) : sizes.sinkhornTokens;
+    const measured: Row[] = [];
+    for (const c of group.filter((c) => c.backend === "reference")) {
+      measured.push(await measureReference(env, c, T));
+    }
+    const gpuCases = group.filter((c) => c.backend !== "reference");
+    measured.push(...await measureGpu(env, gpuCases, T, plan));
+    for (const r of measured) {
+      log(
+        `${r.c.op} C=${r.c.C} ${r.c.backend}: T=${r.T} ${fmt(r.ms)} ms${
+          r.check === undefined ? "" : `, check ${r.check.toExponential(1)}`
+        }`,
+      );
+    }
+    rows.push(...measured);
   }
 }
 const variants = families.includes("post")
   ? await runPostVariants(env, sizes, log)
   : [];
+const skVariants = families.includes("sinkhorn")
+  ? await runSinkhornVariants(env, sizes, log)
+  : [];
 
 const gpuRows = rows.filter((r) => r.c.backend !== "reference");
-const fewer = gpuRows.filter((r) => r.reps < plan.reps)
-  .map((r) =>
-    `${r.c.op} ${r.c.backend}${r.c.C ? ` C=${r.c.C}` : ""}: ${r.reps}`
-  );
+const fewest = Math.min(plan.reps, ...gpuRows.map((r) => r.reps));
 const clocks = [...new Set(gpuRows.map((r) => r.clock))].join(" / ");
 const date = new Date().toISOString().slice(0, 10);
 const { deno, v8 } = Deno.version;
@@ -351,9 +436,7 @@ const lines = [
   } GB/s (${pct(y.shader / y.gpu)} of it); TypeScript \`Float32Array.set\` **${
     fmt(y.ts)
   } GB/s** (wall clock).`,
-  `- WGSL rows: up to ${plan.reps} calls per submit (fewer where one submit would exceed ${plan.batchMs} ms${
-    fewer.length ? `: ${fewer.join("; ")}` : ""
-  }), median of ${plan.samples} submits (3 for calls longer than that) after a warm-up; ${
+  `- WGSL rows: the GPU backends of one op and width are timed together, their submits interleaved; up to ${plan.reps} calls per submit (down to ${fewest} where one submit would exceed ${plan.batchMs} ms), median of ${plan.samples} submits (3 for calls longer than that) after a warm-up; ${
     clocks || "no"
   } timing. Reference rows: median of 3 calls after a warm-up, wall clock, on as many tokens as take about ${REF_TARGET_MS} ms per call; × ref and × unfused compare time per token.`,
   "- MB moved: SPEC §9 traffic of one call (each input read once, each output written once; f16 rows store the streams in 2 bytes). " +
@@ -395,6 +478,14 @@ if (variants.length) {
     ...variantTable(variants, y),
   ], `### Post variants: ${section}`);
 }
+if (skVariants.length) {
+  text = replaceBlock(text, `bench:sinkhorn-variants ${section}`, [
+    `_Sinkhorn variants (bench/sinkhorn_variants.ts, n = ${N}, ${ITERATIONS} iterations), generated in the same run (${date})._`,
+    "",
+    ...sinkhornVariantTable(skVariants, rows),
+  ], `### Sinkhorn variants: ${section}`);
+}
+const outDir = outPath.slice(0, outPath.lastIndexOf("/") + 1);
+if (outDir) await Deno.mkdir(outDir, { recursive: true });
 await Deno.writeTextFile(outPath, text);
 log(`wrote ${outPath}`);
-env.gpu.destroy();
