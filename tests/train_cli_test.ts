@@ -145,6 +145,79 @@ describe("the training CLI", () => {
   });
 });
 
+describe("Ctrl-C during training", () => {
+  it({
+    name:
+      "writes a checkpoint and exits with 130, and the resumed run repeats the uninterrupted losses exactly",
+    ignore: Deno.build.os === "windows", // no SIGINT to send there
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "mhc_sigint_" });
+      const args = [
+        "--layers=1",
+        "--width=8",
+        "--heads=2",
+        "--context=8",
+        "--batch=2",
+        "--streams=2",
+        "--steps=700",
+        "--eval-every=100",
+        "--checkpoint-every=1000",
+        "--sample-bytes=0",
+      ];
+      const losses = async (run: string) =>
+        (await Deno.readTextFile(`${run}/metrics.jsonl`)).split("\n")
+          .filter((l) => l.includes('"type":"step"'))
+          .map((l) => JSON.parse(l).loss as number);
+      try {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            ...STD_FLAGS,
+            MAIN,
+            ...args,
+            "--out",
+            `${dir}/cut`,
+          ],
+          stdout: "null",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).spawn();
+        // Wait until some steps are logged, then press Ctrl-C.
+        for (let i = 0; i < 600; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          const seen = await losses(`${dir}/cut`).catch(() => []);
+          if (seen.length >= 20) break;
+        }
+        child.kill("SIGINT");
+        const out = await child.output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        assertEquals(out.code, 130, stderr);
+        assertStringIncludes(
+          stderr,
+          `resume with: deno task train --resume ${dir}/cut`,
+        );
+        assert(!/\n\s+at /.test(stderr), "stack trace");
+        const cut = await losses(`${dir}/cut`);
+        assert(
+          cut.length >= 20 && cut.length < 700,
+          `stopped after ${cut.length} steps`,
+        );
+        await Deno.stat(`${dir}/cut/checkpoint.safetensors`);
+        const resumed = await cli(["--resume", `${dir}/cut`]);
+        assertEquals(resumed.code, 0, resumed.stderr);
+        const full = await cli([...args, "--out", `${dir}/full`]);
+        assertEquals(full.code, 0, full.stderr);
+        const a = await losses(`${dir}/full`), b = await losses(`${dir}/cut`);
+        assertEquals(a.length, 700);
+        assertEquals(b, a);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+});
+
 describe("parseArgs as the CLI uses it", () => {
   it("keeps string options as strings, reads booleans and aliases, and reports unknown flags", () => {
     const unknown: string[] = [];

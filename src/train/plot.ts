@@ -450,7 +450,7 @@ export function barChart(
 ): string {
   const left = 190, top = 26, right = 60;
   const rowH = (box.h - top - 8) / Math.max(1, groups.length);
-  const barH = Math.max(2, Math.min(12, (rowH - 3) / series.length));
+  const barH = Math.max(2, Math.min(12, (rowH - 5) / series.length));
   const max = Math.max(...groups.flatMap((g) => g.values), 1e-9);
   const pw = box.w - left - right;
   const out = [
@@ -468,14 +468,21 @@ export function barChart(
     );
     g.values.forEach((v, k) => {
       const w = (pw * v) / max, by = gy + k * barH;
+      if (!(v > 0)) return;
       out.push(
         `<rect x="${left}" y="${by.toFixed(1)}" width="${
           Math.max(0.5, w).toFixed(1)
         }" height="${(barH - 1).toFixed(1)}" fill="${series[k].color}"/>`,
-        `<text x="${(left + w + 3).toFixed(1)}" y="${
-          (by + barH / 2).toFixed(1)
-        }" class="cell" dominant-baseline="middle">${fmt(v)} ${unit}</text>`,
       );
+      if (barH >= 7) {
+        out.push(
+          `<text x="${(left + w + 3).toFixed(1)}" y="${
+            (by + barH / 2).toFixed(1)
+          }" style="font-size:${
+            Math.min(9.5, barH - 0.5)
+          }px" dominant-baseline="middle">${fmt(v)} ${unit}</text>`,
+        );
+      }
     });
   });
   out.push(`</g>`);

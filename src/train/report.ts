@@ -68,6 +68,26 @@ function smooth(
   return out;
 }
 
+/**
+ * @param g An Amax gain.
+ * @returns It with 3 significant digits, or as an integer from 1000 up.
+ */
+export function gainText(g: number): string {
+  return g >= 1000 ? String(Math.round(g)) : g.toPrecision(3);
+}
+
+/** At most this many sites get a heat map; deeper models show a spread. */
+const MAX_HEATMAPS = 8;
+
+function heatmapSites(count: number): number[] {
+  if (count <= MAX_HEATMAPS) return Array.from({ length: count }, (_, i) => i);
+  const picks = new Set<number>();
+  for (let k = 0; k < MAX_HEATMAPS; k++) {
+    picks.add(Math.round((k * (count - 1)) / (MAX_HEATMAPS - 1)));
+  }
+  return [...picks];
+}
+
 function finalTrainLoss(r: RunResult): number {
   const n = Math.max(1, Math.min(20, Math.ceil(r.steps.length / 10)));
   const tail = r.steps.slice(-n).map((s) => s.loss);
@@ -264,18 +284,22 @@ export function renderReport(
     );
     for (const r of streamRuns) {
       const s = r.evals.at(-1)!.stability!;
-      const caps = s.meanMixing.map((_, i) =>
+      const sites = heatmapSites(s.meanMixing.length);
+      const caps = sites.map((i) =>
         `${i % 2 === 0 ? "attn" : "mlp"} ${i >> 1}`
       );
+      const which = sites.length === s.meanMixing.length
+        ? "every site"
+        : `${sites.length} of ${s.meanMixing.length} sites`;
       parts.push(
         heatmaps(
           { x: 0, y, w: W, h: 150 },
           `${
             NAMES[r.cfg.mode]
-          }: H_res of every site, averaged over the tokens of a validation batch (blue > 0, red < 0, saturated at ±${
+          }: H_res of ${which}, averaged over the tokens of a validation batch (blue > 0, red < 0, saturated at ±${
             fmt(limit)
           })`,
-          s.meanMixing,
+          sites.map((i) => s.meanMixing[i]),
           caps,
           r.cfg.streams,
           limit,
@@ -350,14 +374,14 @@ export function renderReport(
       fmt(finalTrainLoss(r), 4),
       h ? fmt((r.evals.at(-1)?.valLoss ?? NaN) - h.perByte, 3) : "–",
       String(Math.round(r.tokensPerSec)),
-      r.overhead ? `${fmt(r.overhead.modeMs, 3)}` : fmt(r.stepMs, 3),
+      fmt(r.stepMs, 3),
       r.overhead
         ? `${(100 * r.overhead.measured).toFixed(0)} %`
         : r === res
         ? "–"
         : "",
       r.overhead ? `${(100 * r.overhead.expected).toFixed(0)} %` : "",
-      s ? `${fmt(maxF, 3)} / ${fmt(maxB, 3)}` : "–",
+      s ? `${gainText(maxF)} / ${gainText(maxB)}` : "–",
     ];
   });
   const tableTop = y;
@@ -381,12 +405,17 @@ export function renderReport(
     ),
   );
   const oh = results.find((r) => r.overhead)?.overhead;
+  const ohRun = results.find((r) => r.overhead);
   const notes = [
     "Losses in nats/byte; train loss = mean of the last steps; gap to h = val loss − entropy rate.",
-    "Overhead = step time against residual of the same shape, measured; FLOP est. = the",
-    "arithmetic alone (multiply-add = 2 FLOPs). Both forward + backward + AdamW.",
-    oh ? `Measured as: ${oh.how}.` : "",
-    "Max gain = largest composite Amax gain (forward / backward) seen in any evaluation.",
+    "tok/s, ms/step: medians over the run. Overhead: step time against a residual network of the",
+    "same shape, measured (forward + backward + AdamW); FLOP est.: what the arithmetic alone predicts.",
+    oh && ohRun
+      ? `Overhead measured as the ${oh.how} (${NAMES[ohRun.cfg.mode]}: ${
+        fmt(oh.modeMs, 3)
+      } vs ${fmt(oh.residualMs, 3)} ms).`
+      : "",
+    "Max gain f/b: largest composite Amax gain (forward / backward) seen in any evaluation.",
   ];
   notes.forEach((t, i) =>
     parts.push(
@@ -430,15 +459,16 @@ export function renderReport(
   const sorted = [...ops.entries()].sort((a, b) =>
     Math.max(...b[1]) - Math.max(...a[1])
   );
-  const shown = sorted.slice(0, 16);
-  const rest = sorted.slice(16);
+  const keep = results.length > 1 ? 12 : 16;
+  const shown = sorted.slice(0, keep);
+  const rest = sorted.slice(keep);
   if (rest.length) {
     shown.push([
       `${rest.length} more`,
       results.map((_, k) => rest.reduce((a, [, v]) => a + v[k], 0)),
     ]);
   }
-  const rowH = Math.max(12, 4 + 6 * results.length);
+  const rowH = Math.max(14, 6 + 8 * results.length);
   const barsH = 34 + shown.length * rowH;
   parts.push(
     barChart(

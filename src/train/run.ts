@@ -36,9 +36,14 @@ export interface StopSignal {
 
 /** Thrown after an interrupted run saved its checkpoint. */
 export class Interrupted extends Error {
-  /** @param dir The run directory to resume. */
-  constructor(readonly dir: string) {
-    super(`interrupted; resume with: deno task train --resume ${dir}`);
+  /**
+   * @param dir The run directory to resume.
+   * @param step The last step done.
+   */
+  constructor(readonly dir: string, readonly step: number) {
+    super(
+      `interrupted after step ${step}, checkpoint written; resume with: deno task train --resume ${dir}`,
+    );
     this.name = "Interrupted";
   }
 }
@@ -237,7 +242,7 @@ export async function trainToEnd(
       write({ type: "eval", ...e });
     }
     const t0 = performance.now(), start = trainer.step;
-    let lastVal = NaN, badSteps = 0;
+    let lastVal = NaN, badSteps = 0, lastYield = performance.now();
     while (trainer.step < cfg.steps) {
       const r = trainer.trainStep();
       trainMs += r.ms;
@@ -276,13 +281,16 @@ export async function trainToEnd(
         break;
       }
       if (r.step % cfg.checkpointEvery === 0 || done) await save();
-      // Let the SIGINT handler run.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Let the SIGINT handler run (every 50 ms is often enough).
+      if (performance.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
       if (opts.stopAfter === r.step) opts.stop.requested = true;
       if (opts.stop.requested && !done) {
         await save();
         ui.clear();
-        throw new Interrupted(dir);
+        throw new Interrupted(dir, r.step);
       }
     }
   } finally {
@@ -354,17 +362,6 @@ export function measureOverhead(
     measured: modeMs / residualMs - 1,
     expected: flopsPerToken(cfg).total / fr - 1,
     how: `median of ${rounds} alternating steps after training`,
-  };
-}
-
-function overheadFromRuns(mode: RunResult, residual: RunResult): Overhead {
-  const fr = residual.flops.total;
-  return {
-    modeMs: mode.stepMs,
-    residualMs: residual.stepMs,
-    measured: mode.stepMs / residual.stepMs - 1,
-    expected: mode.flops.total / fr - 1,
-    how: "median step times of the training runs",
   };
 }
 
@@ -450,6 +447,11 @@ async function runOne(
   const ckpt = await readCheckpoint(path);
   ckpt.cfg = resumeConfig(given, ckpt.cfg);
   checkConfig(ckpt.cfg);
+  if (ckpt.cfg.steps < ckpt.state.step) {
+    throw new UsageError(
+      `--steps ${ckpt.cfg.steps} is below the ${ckpt.state.step} steps already done in ${dir}`,
+    );
+  }
   const data = await loadDataset(ckpt.cfg);
   const trainer = restoreTrainer(ckpt, data, path);
   trainer.profiler.load(ckpt.state.profile ?? {});
@@ -458,7 +460,7 @@ async function runOne(
   const lines = [
     ...evals.map((e) => ({ type: "eval", ...e })),
     ...steps.map((s) => ({ type: "step", ...s })),
-  ].sort((a, b) => a.step - b.step || (a.type === "eval" ? -1 : 1));
+  ].sort((a, b) => a.step - b.step || (a.type === "eval" ? 1 : -1));
   await writeAtomic(
     join(dir, METRICS_FILE),
     new TextEncoder().encode(lines.map((l) => json(l) + "\n").join("")),
@@ -559,21 +561,33 @@ export async function execute(
     const sub = join(dir, mode);
     const started = await exists(join(sub, CHECKPOINT_FILE));
     if (!started) await prepareDir(sub);
-    results.push(
-      await runOne(
-        { ...cfg, mode },
-        sub,
-        started,
-        started ? cmd.given : {},
-        { ...base, label: mode },
-        data,
-      ),
-    );
+    try {
+      results.push(
+        await runOne(
+          { ...cfg, mode },
+          sub,
+          started,
+          started ? cmd.given : {},
+          { ...base, label: mode },
+          data,
+        ),
+      );
+    } catch (e) {
+      // Resuming goes through the comparison's directory.
+      if (e instanceof Interrupted) throw new Interrupted(dir, e.step);
+      throw e;
+    }
   }
-  const res = results.find((r) => r.cfg.mode === "residual")!;
+  // Step-time overhead from alternating steps, not from the runs' medians:
+  // the runs happen minutes apart and a shared machine's load drifts.
+  ui.update("measuring the step-time overheads against residual…");
+  const shared = data ?? await loadDataset(cfg);
   for (const r of results) {
-    if (r !== res) r.overhead = overheadFromRuns(r, res);
+    if (r.cfg.mode !== "residual" && !r.diverged) {
+      r.overhead = measureOverhead(r.cfg, shared);
+    }
   }
+  ui.clear();
   await writeOutputs(dir, results, ui, true);
   return results;
 }

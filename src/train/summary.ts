@@ -6,6 +6,7 @@
  */
 
 import { duration } from "./progress.ts";
+import { gainText } from "./report.ts";
 import type { RunResult } from "./run.ts";
 
 const NAMES = { residual: "residual", hc: "HC", mhc: "mHC" } as const;
@@ -60,8 +61,8 @@ export function summaryParagraph(
           s.maxForwardGain < 2 && s.maxBackwardGain < 2
             ? "stayed bounded"
             : "grew"
-        }: largest Amax gain ${s.maxForwardGain.toPrecision(3)} forward, ${
-          s.maxBackwardGain.toPrecision(3)
+        }: largest Amax gain ${gainText(s.maxForwardGain)} forward, ${
+          gainText(s.maxBackwardGain)
         } backward` +
           (cfg.mode === "mhc"
             ? `; column sums within ${
@@ -104,9 +105,7 @@ export function summaryParagraph(
             const b = Math.max(
               ...r.evals.map((e) => e.stability?.maxBackwardGain ?? 0),
             );
-            return `${NAMES[r.cfg.mode]} ${f.toPrecision(3)} / ${
-              b.toPrecision(3)
-            }`;
+            return `${NAMES[r.cfg.mode]} ${gainText(f)} / ${gainText(b)}`;
           }).join(", ")
         }.`,
       );
