@@ -7,7 +7,8 @@
  * storage. Each runs on the same buffers as the library kernel, in the same
  * run, and its output is checked against the reference before it counts.
  *
- * `deno run -A bench/variants.ts` prints the table alone;
+ * `deno run -A bench/variants.ts [REGEX]` prints the table alone (only the
+ * variants whose name matches REGEX, and the library kernel);
  * `deno task bench:report` includes it in bench/RESULTS.md.
  *
  * @module
@@ -162,12 +163,14 @@ async function variantRecorder(
  * @param env The bench environment.
  * @param sizes Sizes of the run.
  * @param log Progress lines.
+ * @param match Only variants whose name matches (the library kernel always runs).
  * @returns One row per variant and width.
  */
 export async function runPostVariants(
   env: BenchEnv,
   sizes: BenchSizes,
   log: (line: string) => void = () => {},
+  match?: RegExp,
 ): Promise<VariantRow[]> {
   const rows: VariantRow[] = [];
   const plan = {
@@ -202,7 +205,10 @@ export async function runPostVariants(
         );
         sets.set(p, { b, ref });
       }
-      const mine = VARIANTS.filter((v) => sets.has(v.precision ?? "f32"));
+      const mine = VARIANTS.filter((v) =>
+        sets.has(v.precision ?? "f32") &&
+        (!match || v === VARIANTS[0] || match.test(v.name))
+      );
       const works = [];
       for (const v of mine) {
         const { b } = sets.get(v.precision ?? "f32")!;
@@ -247,11 +253,13 @@ export async function runPostVariants(
 }
 
 if (import.meta.main) {
+  // deno run -A bench/variants.ts [REGEX]: only the variants matching REGEX.
   const env = await benchEnv();
   const rows = await runPostVariants(
     env,
     benchSizes(env.adapter),
     console.error,
+    Deno.args[0] ? new RegExp(Deno.args[0]) : undefined,
   );
   console.table(rows.map((r) => ({
     variant: r.name,
