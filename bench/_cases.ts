@@ -40,8 +40,8 @@ import { type BenchEnv, ITERATIONS, N } from "./_env.ts";
 import {
   BufferSet,
   elementBytes,
-  f64,
   randomArray,
+  readF64,
   readValues,
   relError,
 } from "./_data.ts";
@@ -162,8 +162,6 @@ function preCase(C: number, backend: Backend, backward: boolean): BenchCase {
       const x = await s.random("x", T * n * C, X, 1, p);
       const hPre = await s.random("hPre", T * n, H_PRE, 2);
       const k = Math.min(T, CHECK_TOKENS), ks = { n, C, T: k };
-      const read = (b: GPUBuffer, count: number, q: StreamPrecision = "f32") =>
-        readValues(env, b, count, q).then(f64);
       if (!backward) {
         const out = s.empty("u", T * C * es);
         return instance(T, s, {
@@ -172,8 +170,8 @@ function preCase(C: number, backend: Backend, backward: boolean): BenchCase {
             relError([[
               await readValues(env, out, k * C, p),
               mhcPre(
-                await read(x, k * n * C, p),
-                await read(hPre, k * n),
+                await readF64(env, x, k * n * C, p),
+                await readF64(env, hPre, k * n),
                 ks,
               ),
             ]]),
@@ -193,9 +191,9 @@ function preCase(C: number, backend: Backend, backward: boolean): BenchCase {
           }, opts),
         check: async () => {
           const ref = mhcPreBackward(
-            await read(x, k * n * C, p),
-            await read(hPre, k * n),
-            await read(gradU, k * C, p),
+            await readF64(env, x, k * n * C, p),
+            await readF64(env, hPre, k * n),
+            await readF64(env, gradU, k * C, p),
             ks,
           );
           return relError([
@@ -249,14 +247,12 @@ function postCase(C: number, backend: Backend, backward: boolean): BenchCase {
       const hPost = await s.random("hPost", T * n, H_POST, 3);
       const hRes = await s.random("hRes", T * n * n, H_RES, 4);
       const k = Math.min(T, CHECK_TOKENS), ks = { n, C, T: k };
-      const read = (b: GPUBuffer, count: number, q: StreamPrecision = "f32") =>
-        readValues(env, b, count, q).then(f64);
       const inputs = async () =>
         [
-          await read(x, k * n * C, p),
-          await read(y, k * C, p),
-          await read(hPost, k * n),
-          await read(hRes, k * n * n),
+          await readF64(env, x, k * n * C, p),
+          await readF64(env, y, k * C, p),
+          await readF64(env, hPost, k * n),
+          await readF64(env, hRes, k * n * n),
         ] as const;
       if (!backward) {
         const out = s.empty("out", T * n * C * es);
@@ -297,7 +293,7 @@ function postCase(C: number, backend: Backend, backward: boolean): BenchCase {
         check: async () => {
           const ref = mhcPostBackward(
             ...await inputs(),
-            await read(gradOut, k * n * C, p),
+            await readF64(env, gradOut, k * n * C, p),
             ks,
           );
           return relError([
@@ -339,7 +335,7 @@ function sinkhornCase(backend: Backend, backward: boolean): BenchCase {
       const logits = await s.random("logits", T * nn, LOGITS, 1);
       const out = s.empty("out", T * nn * 4);
       const k = Math.min(T, CHECK_TOKENS), ks = { ...opts, T: k };
-      const read = (b: GPUBuffer) => readValues(env, b, k * nn).then(f64);
+      const read = (b: GPUBuffer) => readF64(env, b, k * nn);
       if (!backward) {
         return instance(T, s, {
           record: (enc) =>
@@ -434,15 +430,13 @@ function coefficientsCase(
         saved: s.empty("saved", mhcCoefficientsSavedBytes({ n, T })),
       };
       const k = Math.min(T, CHECK_TOKENS), ks = { ...shape, T: k };
-      const read = (b: GPUBuffer, count: number, q: StreamPrecision = "f32") =>
-        readValues(env, b, count, q).then(f64);
       const refInputs = async () => {
         const params: MhcParams<Float64Array> = {
-          phi: await read(phi, n * C * K),
-          bias: await read(bias, K),
+          phi: await readF64(env, phi, n * C * K),
+          bias: await readF64(env, bias, K),
           ...ALPHAS,
         };
-        return { x: await read(x, k * n * C, p), params };
+        return { x: await readF64(env, x, k * n * C, p), params };
       };
       const recordForward: Recorder = (enc) =>
         encodeMhcCoefficients(gpu, enc, fwd, ALPHAS, opts);
@@ -495,9 +489,9 @@ function coefficientsCase(
           const { x, params } = await refInputs();
           const forward = mhcCoefficients(x, params, ks);
           const ref = mhcCoefficientsBackward(x, params, forward, {
-            hPre: await read(grads.gradHPre, k * n),
-            hPost: await read(grads.gradHPost, k * n),
-            hRes: await read(grads.gradHRes, k * n * n),
+            hPre: await readF64(env, grads.gradHPre, k * n),
+            hPost: await readF64(env, grads.gradHPost, k * n),
+            hRes: await readF64(env, grads.gradHRes, k * n * n),
           }, ks);
           return relError([
             [await readValues(env, out.gradX, k * n * C, p), ref.x],

@@ -157,9 +157,23 @@ export function randomArray(
   return out;
 }
 
-/** A float64 copy of `a`, for the reference. */
-export function f64(a: Float32Array): Float64Array {
-  return Float64Array.from(a);
+/**
+ * Reads `count` values from the start of `buffer` as float64, for the
+ * reference.
+ *
+ * @param env The bench environment.
+ * @param buffer A buffer with `COPY_SRC` usage.
+ * @param count Number of values.
+ * @param precision Storage of the values. Default `"f32"`.
+ * @returns The values.
+ */
+export async function readF64(
+  env: BenchEnv,
+  buffer: GPUBuffer,
+  count: number,
+  precision: StreamPrecision = "f32",
+): Promise<Float64Array> {
+  return Float64Array.from(await readValues(env, buffer, count, precision));
 }
 
 /**

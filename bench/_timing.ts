@@ -53,7 +53,7 @@ export interface TimingPlan {
 }
 
 /** Median of `xs` (not empty). */
-export function median(xs: readonly number[]): number {
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

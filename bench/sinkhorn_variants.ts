@@ -26,7 +26,7 @@ import {
   ITERATIONS,
   N,
 } from "./_env.ts";
-import { BufferSet, f64, readValues, relError } from "./_data.ts";
+import { BufferSet, readF64, readValues, relError } from "./_data.ts";
 import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
 
 const threadWgsl = await Deno.readTextFile(
@@ -148,8 +148,8 @@ export async function runSinkhornVariants(
     const out = s.empty("out", T * nn * 4);
     const bufs = { logits, gradOutput, out };
     const k = Math.min(T, 8), ks = { ...opts, T: k };
-    const l64 = f64(await readValues(env, logits, k * nn));
-    const g64 = f64(await readValues(env, gradOutput, k * nn));
+    const l64 = await readF64(env, logits, k * nn);
+    const g64 = await readF64(env, gradOutput, k * nn);
     const refs = {
       forward: sinkhornKnopp(l64, ks),
       backward: sinkhornKnoppBackward(l64, g64, ks),

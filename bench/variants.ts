@@ -29,7 +29,13 @@ import {
   N,
   WIDTHS,
 } from "./_env.ts";
-import { BufferSet, elementBytes, f64, readValues, relError } from "./_data.ts";
+import {
+  BufferSet,
+  elementBytes,
+  readF64,
+  readValues,
+  relError,
+} from "./_data.ts";
 import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
 
 const variantsWgsl = await Deno.readTextFile(
@@ -111,6 +117,8 @@ export interface VariantRow {
   ms: number;
   /** SPEC §9 bytes per call. */
   bytes: number;
+  /** True for f16 streams. */
+  f16: boolean;
   /** True for the library kernel (f32), the baseline of its width. */
   baseline: boolean;
   /** Relative error against the reference on the first tokens. */
@@ -197,10 +205,10 @@ export async function runPostVariants(
           out: s.empty("out", T * n * C * elementBytes(p)),
         };
         const ref = mhcPost(
-          f64(await readValues(env, b.x, k * n * C, p)),
-          f64(await readValues(env, b.y, k * C, p)),
-          f64(await readValues(env, b.hPost, k * n)),
-          f64(await readValues(env, b.hRes, k * n * n)),
+          await readF64(env, b.x, k * n * C, p),
+          await readF64(env, b.y, k * C, p),
+          await readF64(env, b.hPost, k * n),
+          await readF64(env, b.hRes, k * n * n),
           { n, C, T: k },
         );
         sets.set(p, { b, ref });
@@ -236,6 +244,7 @@ export async function runPostVariants(
           T,
           ms,
           bytes: T * (((n + 1) * C + n * C) * es + (n * n + n) * 4),
+          f16: p === "f16",
           baseline: v === VARIANTS[0],
           check,
         });
