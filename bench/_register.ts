@@ -47,16 +47,14 @@ export async function registerFamily(family: Family): Promise<void> {
           live?.dispose();
           live = inst = await c.setup(env, T);
         }
-        const i = inst;
-        if (i.run) {
-          b.start();
-          for (let r = 0; r < reps; r++) i.run();
-          b.end();
+        const { run, record } = inst;
+        b.start();
+        if (run) {
+          for (let r = 0; r < reps; r++) run();
         } else {
-          b.start();
-          await runBatch(env, `${c.op} ${c.backend}`, i.record!, reps);
-          b.end();
+          await runBatch(env, `${c.op} ${c.backend}`, record!, reps);
         }
+        b.end();
       },
     });
   }

@@ -12,11 +12,12 @@ const sizes = benchSizes(env.adapter);
 const bytes = sizes.tokens(1280) * N * 1280 * 4;
 const reps = sizes.denoBenchReps;
 const group = `copy ${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const calls = `${reps} call${reps > 1 ? "s" : ""}`;
 const n = SMOKE ? 1 : 10, warmup = SMOKE ? 0 : 1;
 
 let ts: ReturnType<typeof tsCopy> | undefined;
 Deno.bench({
-  name: `Float32Array.set · ${reps} calls`,
+  name: `Float32Array.set · ${calls}`,
   group,
   baseline: true,
   n,
@@ -38,7 +39,7 @@ for (
 ) {
   let work: CopyWork | undefined;
   Deno.bench({
-    name: `${name} · ${reps} calls`,
+    name: `${name} · ${calls}`,
     group,
     n,
     warmup,
