@@ -1,12 +1,15 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
-// mHC coefficient pass, forward (SPEC §3), fused: one workgroup per token
-// reads the token's state once (coefficients_dot.wgsl) for both v·φ and
-// Σ v², then the scale 1/r, α, bias, sigmoid, 2·sigmoid and the Sinkhorn
-// projection (sinkhorn_core.wgsl) run in registers and workgroup memory.
+// mHC coefficient pass, forward (SPEC §3), fused: one workgroup per tile of
+// CO_TT tokens reads the tile's states once (coefficients_dot.wgsl) for both
+// v·φ and Σ v², then the scale 1/r, α, bias, sigmoid and 2·sigmoid run on
+// the invocations' micro-tiles, and the Sinkhorn projection
+// (sinkhorn_core.wgsl) with one invocation per token, its matrix in
+// registers. H_res goes out through workgroup memory, so that consecutive
+// invocations store consecutive floats.
 // Assembled as sinkhorn_core + coefficients_dot + this file.
 //
-// Per token, in elements: reads nC (x) + K (bias) (+ nC·K of φ from cache);
+// Per token, in elements: reads nC (x) + K (bias) + nC·K / CO_TT (φ);
 // writes n (H_pre) + n (H_post) + n² (H_res) + K + 1 (saved: the logits h
 // and 1/r, for the backward; rows padded to a multiple of 8).
 
@@ -17,7 +20,6 @@ struct CoefParams {
   nc: u32,
   iterations: u32,
   eps: f32,
-  hist_cap: u32,
   norm_eps: f32,
   alpha_pre: f32,
   alpha_post: f32,
@@ -25,7 +27,7 @@ struct CoefParams {
 }
 
 /** Row length of `saved`: K + 1 rounded up to a multiple of 8. */
-override SAVED_W: u32 = (K + 8u) / 8u * 8u;
+const SAVED_W: u32 = (K + 8u) / 8u * 8u;
 
 @group(0) @binding(0) var<uniform> params: CoefParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
@@ -43,6 +45,9 @@ override SAVED_W: u32 = (K + 8u) / 8u * 8u;
  */
 @group(0) @binding(7) var<storage, read_write> saved: array<f32>;
 
+/** 1/r of each tile token. */
+var<workgroup> co_ir: array<f32, CO_TT>;
+
 /** sigmoid(z) without overflow: every exp() argument is <= 0. */
 fn co_sigmoid(z: f32) -> f32 {
   let e = exp(-abs(z));
@@ -57,41 +62,69 @@ fn co_alpha(k: u32) -> f32 {
   return select(params.alpha_res, params.alpha_post, k < 2u * N);
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn coefficients_forward(
   @builtin(local_invocation_index) w: u32,
   @builtin(workgroup_id) wg: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let t = wg.x + wg.y * nwg.x;
-  if (t >= params.tokens) {
+  let t0 = (wg.x + wg.y * nwg.x) * CO_TT;
+  let tokens = params.tokens;
+  if (t0 >= tokens) {
     return; // the whole workgroup: uniform
   }
-  co_project(t * params.nc, params.nc, true, w);
-  let ir = inverseSqrt(co_sum[K] / f32(params.nc) + params.norm_eps);
-  let s0 = t * SAVED_W;
-  for (var k = w; k < K; k += WG) {
-    let h = co_alpha(k) * (co_sum[k] * ir) + bias[k];
-    saved[s0 + k] = h;
-    if (k < N) {
-      h_pre[t * N + k] = co_sigmoid(h);
-    } else if (k < 2u * N) {
-      h_post[t * N + k - N] = 2.0 * co_sigmoid(h);
+  let nc = params.nc;
+  var sq = CoSq();
+  let p = co_project(t0, tokens, nc, w, &sq);
+  co_put_squares(sq, w);
+  workgroupBarrier();
+  if (w < CO_TT) {
+    let ir = inverseSqrt(co_sum_squares(w) / f32(nc) + params.norm_eps);
+    co_ir[w] = ir;
+    if (t0 + w < tokens) {
+      saved[(t0 + w) * SAVED_W + K] = ir;
     }
-    co_sum[k] = h; // only invocation k touches entry k
-  }
-  if (w == 0u) {
-    saved[s0 + K] = ir;
   }
   workgroupBarrier();
-  let lane = sk_lane(w, 0u, w < N * N);
-  var logit = 0.0;
-  if (lane.live) {
-    logit = co_sum[2u * N + w];
+  // h = α·p·(1/r) + b on the micro-tile; the logits are staged in co_phi.
+  let tg = w / CO_KL;
+  let kg = w % CO_KL;
+  for (var i = 0u; i < 4u; i++) {
+    let tl = tg + CO_TG * i;
+    let t = t0 + tl;
+    let ir = co_ir[tl];
+    for (var j = 0u; j < CO_KJ; j++) {
+      let k = kg + CO_KL * j;
+      if (k < K) {
+        let h = co_alpha(k) * (p[j][i] * ir) + bias[k];
+        co_phi[tl * CO_KS + k] = h;
+        if (t < tokens) {
+          saved[t * SAVED_W + k] = h;
+          if (k < N) {
+            h_pre[t * N + k] = co_sigmoid(h);
+          } else if (k < 2u * N) {
+            h_post[t * N + k - N] = 2.0 * co_sigmoid(h);
+          }
+        }
+      }
+    }
   }
-  let cfg = SkConfig(params.iterations, params.eps, params.hist_cap);
-  let hr = sk_forward(logit, lane, cfg);
-  if (lane.live) {
-    h_res[t * N * N + w] = hr;
+  workgroupBarrier();
+  // Sinkhorn: one invocation per token, its matrix in registers.
+  if (w < CO_TT && t0 + w < tokens) {
+    var l: SkMat;
+    for (var q = 0u; q < NN; q++) {
+      l[q] = co_phi[w * CO_KS + 2u * N + q];
+    }
+    sk_forward(&l, SkConfig(params.iterations, params.eps));
+    for (var q = 0u; q < NN; q++) {
+      co_phi[w * CO_KS + 2u * N + q] = l[q];
+    }
+  }
+  workgroupBarrier();
+  // H_res out through co_phi: consecutive invocations store consecutive floats.
+  let count = min(CO_TT, tokens - t0) * NN;
+  for (var e = w; e < count; e += 64u) {
+    h_res[t0 * NN + e] = co_phi[(e / NN) * CO_KS + 2u * N + e % NN];
   }
 }

@@ -1,19 +1,26 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
-// mHC coefficient pass, backward, per token (SPEC §3). One workgroup per
-// token: recomputes p = v·φ (one read of x, coefficients_dot.wgsl), takes the
-// gradients of the logits h through sigmoid, 2·sigmoid and the exact
-// Sinkhorn backward (sinkhorn_core.wgsl, iterates recomputed on chip), then
-//   g_p = g_h·α·(1/r),   g_x = φ·g_p − (Σ_k g_h·α·p) · (1/r)³ / (nC) · v
-// (a second read of x). Parameter gradients are not summed here: each token
-// writes its g_h, its three α partial sums and its g_p to a scratch row, and
+// mHC coefficient pass, backward, per tile of CO_TT tokens (SPEC §3):
+//   1. the gradients g_h of the logits: through sigmoid and 2·sigmoid, and
+//      the exact Sinkhorn backward (sinkhorn_core.wgsl, one invocation per
+//      token, iterates recomputed in registers);
+//   2. p = v·φ recomputed (one read of x, coefficients_dot.wgsl), then
+//      g_p = g_h·α·(1/r) and the per-token sums Σ_k g_h·α·p (gradient of 1/r)
+//      and Σ_k g_h·p·(1/r) per segment (gradients of the α), each summed
+//      over an invocation's outputs, then over the CO_KL lanes in order;
+//   3. g_x = φ·g_p − (Σ_k g_h·α·p) · (1/r)³ / (nC) · v (a second read of x),
+//      φ walked in chunks of CO_CH rows through workgroup memory, each
+//      invocation computing 4 tokens × CO_CH / CO_KL entries of g_x
+//      (consecutive invocations store consecutive elements).
+// Parameter gradients are not summed here: each token writes its g_h, its
+// three α partial sums and its g_p to a scratch row, and
 // coefficients_grad_phi.wgsl / column_sums.wgsl reduce them over tokens in a
 // fixed order (deterministic, no atomics).
 // Assembled as sinkhorn_core + coefficients_dot + this file.
 //
 // Per token, in elements: reads 2·nC (x, twice) + K + 1 (saved) + 2n + n²
-// (upstream gradients) (+ 2·nC·K of φ from cache); writes nC (g_x) +
-// 2K + 3 (scratch, rows padded to a multiple of 8).
+// (upstream gradients) + 2·nC·K / CO_TT (φ); writes nC (g_x) + 2K + 3
+// (scratch, rows padded to a multiple of 8).
 
 struct CoefBackParams {
   /** Tokens of this dispatch. */
@@ -22,16 +29,15 @@ struct CoefBackParams {
   nc: u32,
   iterations: u32,
   eps: f32,
-  hist_cap: u32,
   alpha_pre: f32,
   alpha_post: f32,
   alpha_res: f32,
 }
 
 /** Row length of `saved`: K + 1 rounded up to a multiple of 8. */
-override SAVED_W: u32 = (K + 8u) / 8u * 8u;
+const SAVED_W: u32 = (K + 8u) / 8u * 8u;
 /** Row length of `scratch`: 2K + 3 rounded up to a multiple of 8. */
-override SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
+const SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
 
 @group(0) @binding(0) var<uniform> params: CoefBackParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
@@ -51,10 +57,17 @@ override SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
  */
 @group(0) @binding(8) var<storage, read_write> scratch: array<f32>;
 
-/** Gradient of the logits h, then g_p. */
-var<workgroup> cb_g: array<f32, 80>;
-/** −(Σ_k g_h·α·p) · (1/r)³ / nC: the coefficient of v in g_x. */
-var<workgroup> cb_coef: f32;
+/** Gradient of the logits h, then g_p, [CO_TT][CO_KS]. */
+var<workgroup> cb_g: array<f32, CO_TT * CO_KS>;
+/** 1/r of each tile token. */
+var<workgroup> cb_ir: array<f32, CO_TT>;
+/**
+ * Per (token, output lane) partial sums: (Σ g_h·α·p, then Σ g_h·p·(1/r) over
+ * the pre, post and res segments).
+ */
+var<workgroup> cb_red: array<vec4f, CO_TT * CO_KL>;
+/** −(Σ_k g_h·α·p) · (1/r)³ / nC per tile token: the coefficient of v in g_x. */
+var<workgroup> cb_coef: array<f32, CO_TT>;
 
 /** σ(z)·(1 − σ(z)) without overflow. */
 fn cb_dsigmoid(z: f32) -> f32 {
@@ -70,87 +83,139 @@ fn cb_alpha(k: u32) -> f32 {
   return select(params.alpha_res, params.alpha_post, k < 2u * N);
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn coefficients_backward(
   @builtin(local_invocation_index) w: u32,
   @builtin(workgroup_id) wg: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let t = wg.x + wg.y * nwg.x;
-  if (t >= params.tokens) {
+  let t0 = (wg.x + wg.y * nwg.x) * CO_TT;
+  let tokens = params.tokens;
+  if (t0 >= tokens) {
     return; // the whole workgroup: uniform
   }
   let nc = params.nc;
-  co_project(t * nc, nc, false, w); // co_sum[k] = p_k
-  let s0 = t * SAVED_W;
-  let ir = saved[s0 + K];
+  // 1. Gradients of the res logits (exact Sinkhorn backward), one
+  // invocation per token, and 1/r.
+  if (w < CO_TT) {
+    let t = t0 + w;
+    var gl = SkMat();
+    var ir = 0.0;
+    if (t < tokens) {
+      var l: SkMat;
+      var g: SkMat;
+      for (var q = 0u; q < NN; q++) {
+        l[q] = saved[t * SAVED_W + 2u * N + q];
+        g[q] = g_res[t * NN + q];
+      }
+      gl = sk_backward(l, g, SkConfig(params.iterations, params.eps));
+      ir = saved[t * SAVED_W + K];
+    }
+    for (var q = 0u; q < NN; q++) {
+      cb_g[w * CO_KS + 2u * N + q] = gl[q];
+    }
+    cb_ir[w] = ir;
+  }
   // Gradients of the pre and post logits.
-  for (var k = w; k < 2u * N; k += WG) {
-    let z = saved[s0 + k];
-    if (k < N) {
-      cb_g[k] = g_pre[t * N + k] * cb_dsigmoid(z);
-    } else {
-      cb_g[k] = g_post[t * N + k - N] * 2.0 * cb_dsigmoid(z);
-    }
-  }
-  // Gradients of the res logits: exact Sinkhorn backward.
-  let lane = sk_lane(w, 0u, w < N * N);
-  var logit = 0.0;
-  var gh = 0.0;
-  if (lane.live) {
-    logit = saved[s0 + 2u * N + w];
-    gh = g_res[t * N * N + w];
-  }
-  let cfg = SkConfig(params.iterations, params.eps, params.hist_cap);
-  let gl = sk_backward(logit, gh, lane, cfg);
-  if (lane.live) {
-    cb_g[2u * N + w] = gl;
-  }
-  workgroupBarrier();
-  // h = α·p·ir + b: per-logit terms, staged in co_red for fixed-order sums.
-  let r0 = t * SCRATCH_W;
-  for (var k = w; k < K; k += WG) {
-    let g = cb_g[k];
-    let p = co_sum[k];
-    let gm = g * cb_alpha(k);
-    let gp = gm * ir;
-    scratch[r0 + k] = g;
-    scratch[r0 + K + 3u + k] = gp;
-    co_red[k] = gm * p; // → gradient of ir
-    co_red[128u + k] = g * (p * ir); // → gradient of α
-    cb_g[k] = gp;
-  }
-  workgroupBarrier();
-  if (w == 0u) {
-    var gr = 0.0;
-    for (var k = 0u; k < K; k++) {
-      gr += co_red[k];
-    }
-    cb_coef = -gr * ir * ir * ir / f32(nc);
-    var ga = vec3f(0.0);
-    for (var k = 0u; k < K; k++) {
-      let v = co_red[128u + k];
+  for (var e = w; e < CO_TT * 2u * N; e += 64u) {
+    let tl = e / (2u * N);
+    let k = e % (2u * N);
+    let t = t0 + tl;
+    var v = 0.0;
+    if (t < tokens) {
+      let z = saved[t * SAVED_W + k];
       if (k < N) {
-        ga.x += v;
-      } else if (k < 2u * N) {
-        ga.y += v;
+        v = g_pre[t * N + k] * cb_dsigmoid(z);
       } else {
-        ga.z += v;
+        v = g_post[t * N + k - N] * 2.0 * cb_dsigmoid(z);
       }
     }
-    scratch[r0 + K] = ga.x;
-    scratch[r0 + K + 1u] = ga.y;
-    scratch[r0 + K + 2u] = ga.z;
+    cb_g[tl * CO_KS + k] = v;
+  }
+  // 2. p = v·φ; its first barrier publishes cb_g and cb_ir.
+  var sq = CoSq();
+  let p = co_project(t0, tokens, nc, w, &sq);
+  let tg = w / CO_KL;
+  let kg = w % CO_KL;
+  for (var i = 0u; i < 4u; i++) {
+    let tl = tg + CO_TG * i;
+    let t = t0 + tl;
+    let ir = cb_ir[tl];
+    var r = vec4f(0.0);
+    for (var j = 0u; j < CO_KJ; j++) {
+      let k = kg + CO_KL * j;
+      if (k < K) {
+        let g = cb_g[tl * CO_KS + k];
+        let pk = p[j][i];
+        let gm = g * cb_alpha(k);
+        let gp = gm * ir;
+        if (t < tokens) {
+          scratch[t * SCRATCH_W + k] = g;
+          scratch[t * SCRATCH_W + K + 3u + k] = gp;
+        }
+        r.x += gm * pk; // → gradient of 1/r
+        let ga = g * (pk * ir); // → gradient of α
+        if (k < N) {
+          r.y += ga;
+        } else if (k < 2u * N) {
+          r.z += ga;
+        } else {
+          r.w += ga;
+        }
+        cb_g[tl * CO_KS + k] = gp; // only this invocation touches (tl, k)
+      }
+    }
+    cb_red[tl * CO_KL + kg] = r;
   }
   workgroupBarrier();
-  let coef = cb_coef;
-  for (var a = w; a < nc; a += WG) {
-    let row = a * K;
-    var s = 0.0;
-    for (var k = 0u; k < K; k++) {
-      s = fma(phi[row + k], cb_g[k], s);
+  if (w < CO_TT) {
+    var r = vec4f(0.0);
+    for (var q = 0u; q < CO_KL; q++) {
+      r += cb_red[w * CO_KL + q];
     }
-    let i = t * nc + a;
-    g_x[i] = XT(fma(coef, f32(x[i]), s));
+    let ir = cb_ir[w];
+    cb_coef[w] = -r.x * ir * ir * ir / f32(nc);
+    let t = t0 + w;
+    if (t < tokens) {
+      scratch[t * SCRATCH_W + K] = r.y;
+      scratch[t * SCRATCH_W + K + 1u] = r.z;
+      scratch[t * SCRATCH_W + K + 2u] = r.w;
+    }
+  }
+  workgroupBarrier();
+  // 3. g_x = φ·g_p + coef·v: invocation w takes the 4 tokens of its group
+  // and the chunk's columns w % CO_KL + CO_KL·j.
+  let coef = vec4f(
+    cb_coef[tg],
+    cb_coef[tg + CO_TG],
+    cb_coef[tg + 2u * CO_TG],
+    cb_coef[tg + 3u * CO_TG],
+  );
+  for (var a0 = 0u; a0 < nc; a0 += CO_CH) {
+    co_load_phi(a0, nc, w);
+    workgroupBarrier();
+    var s = array<vec4f, CO_CH / CO_KL>(); // zeroed per chunk
+    for (var k = 0u; k < K; k++) {
+      let gv = vec4f(
+        cb_g[tg * CO_KS + k],
+        cb_g[(tg + CO_TG) * CO_KS + k],
+        cb_g[(tg + 2u * CO_TG) * CO_KS + k],
+        cb_g[(tg + 3u * CO_TG) * CO_KS + k],
+      );
+      for (var j = 0u; j < CO_CH / CO_KL; j++) {
+        s[j] = fma(vec4f(co_phi[(kg + CO_KL * j) * CO_KS + k]), gv, s[j]);
+      }
+    }
+    for (var i = 0u; i < 4u; i++) {
+      let t = t0 + tg + CO_TG * i;
+      for (var j = 0u; j < CO_CH / CO_KL; j++) {
+        let a = a0 + kg + CO_KL * j;
+        if (t < tokens && a < nc) {
+          let idx = t * nc + a;
+          g_x[idx] = XT(fma(coef[i], f32(x[idx]), s[j][i]));
+        }
+      }
+    }
+    workgroupBarrier();
   }
 }

@@ -4,16 +4,21 @@
  * the semantics of the reference {@linkcode mhcCoefficients} and
  * {@linkcode mhcCoefficientsBackward}.
  *
- * Forward: one fused kernel, one workgroup per token. A single read of the
- * token's state gives both `v·φ` and `Σv²`; the scale `1/r`, `α`, bias,
- * sigmoid, `2·sigmoid` and the Sinkhorn projection then run in registers and
- * workgroup memory. Besides `H_pre`, `H_post` and `H_res` it writes a small
- * `saved` buffer (per token the logits `h`, then `1/r`) for the backward.
+ * Forward: one fused kernel, one workgroup per tile of 32 tokens (16 for
+ * `n > 4`). The tile's states and `φ` are walked in chunks through workgroup
+ * memory, so each `φ` element read serves every token of the tile, and one
+ * read of the states gives both `v·φ` and `Σv²`; the scale `1/r`, `α`, bias,
+ * sigmoid and `2·sigmoid` run on register tiles, and the Sinkhorn projection
+ * with one invocation per token, its matrix in registers. Besides `H_pre`,
+ * `H_post` and `H_res` it writes a small `saved` buffer (per token the logits
+ * `h`, then `1/r`) for the backward.
  *
- * Backward: a per-token kernel (exact Sinkhorn backward recomputed on chip,
- * `g_x`, and per-token partials in a scratch buffer), then two
- * kernels that sum the partials over tokens in a fixed order for `g_φ`,
- * `g_b` and the three `g_α`: deterministic, no atomics.
+ * Backward: a kernel per tile of tokens (exact Sinkhorn backward recomputed in
+ * registers, `g_x`, and per-token partials in a scratch buffer), then a tiled
+ * kernel for `g_φ = Σ_t v_t ⊗ g_p,t` (a block of `φ` rows per workgroup,
+ * tokens in order) and one that sums the other partials over tokens, both in
+ * a fixed order for `g_φ`, `g_b` and the three `g_α`: deterministic, no
+ * atomics.
  *
  * `K = n² + 2n`. Streams (`x`, `g_x`) may be stored as f16
  * (`precision: "f16"`, needs `shader-f16`); everything else is f32 and all
@@ -40,7 +45,7 @@ import {
   checkPositiveInt,
 } from "../reference/_validate.ts";
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
-import { checkSinkhornN, f32Bits, sinkhornWords } from "./sinkhorn.ts";
+import { checkSinkhornN, f32Bits, withConstants } from "./sinkhorn.ts";
 import { f16BitsToF32 } from "./f16.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
@@ -49,8 +54,20 @@ import { coefficientsBackwardWgsl } from "../kernels/coefficients_backward.ts";
 import { coefficientsGradPhiWgsl } from "../kernels/coefficients_grad_phi.ts";
 import { columnSumsWgsl } from "../kernels/column_sums.ts";
 
-/** Invocations per workgroup of the per-token coefficient kernels. */
-const WG = 64;
+/**
+ * Tiles of coefficients_dot.wgsl, within 16 KiB of workgroup memory: output
+ * lanes (CO_KL), tokens per workgroup (CO_TT = 4 · 64 / CO_KL) and elements
+ * of `v` per chunk (CO_CH).
+ */
+function tileSizes(
+  n: number,
+): { lanes: number; tokens: number; chunk: number } {
+  const lanes = n <= 4 ? 8 : 16;
+  return { lanes, tokens: 4 * 64 / lanes, chunk: n <= 6 ? 32 : 16 };
+}
+
+/** Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl (GP_RA). */
+const GRAD_PHI_ROWS = 32;
 
 /** The three `α` of one mHC site. */
 export interface MhcAlphas {
@@ -267,22 +284,29 @@ async function pipelines(
     ? "coefficients_backward"
     : "coefficients_forward";
   const body = backward ? coefficientsBackwardWgsl : coefficientsWgsl;
+  const tile = tileSizes(c.n);
   const main = gpu.pipeline({
     label: entryPoint,
     code: withPrecision(
-      sinkhornCoreWgsl + coefficientsDotWgsl + body,
+      withConstants(sinkhornCoreWgsl + coefficientsDotWgsl + body, {
+        N: c.n,
+        CO_KL: tile.lanes,
+        CO_CH: tile.chunk,
+      }),
       c.precision,
     ),
     entryPoint,
-    constants: { N: c.n, WG },
     key: `coefficients|${entryPoint}|n=${c.n}|${c.precision}`,
   });
   if (!backward) return { main: await main };
   const gradPhi = gpu.pipeline({
     label: "coefficients_grad_phi",
-    code: withPrecision(coefficientsGradPhiWgsl, c.precision),
+    code: withPrecision(
+      withConstants(coefficientsGradPhiWgsl, { N: c.n }),
+      c.precision,
+    ),
     entryPoint: "coefficients_grad_phi",
-    key: `coefficients|grad_phi|${c.precision}`,
+    key: `coefficients|grad_phi|n=${c.n}|${c.precision}`,
   });
   const sums = gpu.pipeline({
     label: "column_sums",
@@ -317,7 +341,8 @@ function recordForward(
 ): void {
   const { n, C, K } = c;
   const s = shapes(c);
-  const sk = sinkhornWords(c.sinkhorn, 1, n);
+  const eps = f32Bits(c.sinkhorn.eps);
+  const tt = tileSizes(n).tokens;
   gpu.encodeTokens(encoder, {
     label: "mhcCoefficients",
     pipeline: p.main,
@@ -348,14 +373,13 @@ function recordForward(
         shape: s.saved,
       },
     ],
-    workgroups: (tokens) => tokens,
+    workgroups: (tokens) => Math.ceil(tokens / tt),
     params: (tokens) =>
       new Uint32Array([
         tokens,
         n * C,
-        sk.iterations,
-        sk.eps,
-        sk.histCap,
+        c.sinkhorn.iterations,
+        eps,
         f32Bits(c.normEps),
         f32Bits(alphas.alphaPre),
         f32Bits(alphas.alphaPost),
@@ -374,7 +398,8 @@ function recordBackward(
 ): void {
   const { n, C, K } = c;
   const s = shapes(c);
-  const sk = sinkhornWords(c.sinkhorn, 1, n);
+  const eps = f32Bits(c.sinkhorn.eps);
+  const tt = tileSizes(n).tokens;
   const width = scratchWidth(K);
   // The reduction kernels loop when the grid holds fewer workgroups.
   const maxGrid = gpu.limits.maxComputeWorkgroupsPerDimension ** 2;
@@ -421,21 +446,20 @@ function recordBackward(
       { name: "gradX", ref: b.gradX, bytesPerToken: n * C * c.es, shape: s.x },
       scratch,
     ],
-    workgroups: (tokens) => tokens,
+    workgroups: (tokens) => Math.ceil(tokens / tt),
     params: (tokens) =>
       new Uint32Array([
         tokens,
         n * C,
-        sk.iterations,
-        sk.eps,
-        sk.histCap,
+        c.sinkhorn.iterations,
+        eps,
         f32Bits(alphas.alphaPre),
         f32Bits(alphas.alphaPost),
         f32Bits(alphas.alphaRes),
       ]),
   });
-  // g_φ = Σ_t v_t ⊗ g_p[t]: one invocation per entry, tokens in order; a
-  // later chunk of tokens adds to the earlier ones.
+  // g_φ = Σ_t v_t ⊗ g_p[t]: one workgroup per block of φ rows, tokens in
+  // order; a later chunk of tokens adds to the earlier ones.
   const entries = n * C * K;
   gpu.encodeTokens(encoder, {
     label: "mhcCoefficientsBackward gradPhi",
@@ -452,9 +476,9 @@ function recordBackward(
         shape: s.phi,
       },
     ],
-    workgroups: () => Math.min(Math.ceil(entries / 64), maxGrid),
+    workgroups: () => Math.ceil(n * C / GRAD_PHI_ROWS),
     params: (tokens, first) =>
-      new Uint32Array([tokens, n * C, K, first > 0 ? 1 : 0, width]),
+      new Uint32Array([tokens, n * C, first > 0 ? 1 : 0, width]),
   });
   // g_b = Σ_t g_h[t] and g_α = Σ_t (α partials)[t]: one workgroup per column.
   gpu.encodeTokens(encoder, {

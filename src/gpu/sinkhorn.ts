@@ -7,7 +7,8 @@
  * and runs through all `2·iterations` normalisations.
  *
  * Kernels: `wgsl/sinkhorn_core.wgsl` + `wgsl/sinkhorn.wgsl`; one invocation
- * per matrix entry, `floor(64 / n²)` matrices per workgroup.
+ * per matrix (its `n²` iterates in registers, no barrier), 64 matrices per
+ * workgroup, `n` compiled in as a constant.
  *
  * @module
  */
@@ -26,8 +27,8 @@ import { checkF32, checkGpu } from "./_validate.ts";
 /** Largest matrix size the kernels support. */
 export const MAX_SINKHORN_N = 8;
 
-/** Entries of the per-workgroup history of axis offsets (sinkhorn_core.wgsl). */
-const HISTORY_ENTRIES = 1024;
+/** Matrices (invocations) per workgroup of the standalone kernels (SK_WG). */
+const MATRICES_PER_WORKGROUP = 64;
 
 /** Buffers of {@linkcode encodeSinkhornKnopp}, all f32 with `STORAGE` usage. */
 export interface SinkhornKnoppBuffers {
@@ -77,17 +78,33 @@ export function checkSinkhornN(n: unknown): number {
   return n as number;
 }
 
-/** The eps and history words shared by every kernel using sinkhorn_core. */
-export function sinkhornWords(
-  config: SinkhornConfig,
-  matricesPerWorkgroup: number,
-  n: number,
-): { iterations: number; eps: number; histCap: number } {
-  return {
-    iterations: config.iterations,
-    eps: f32Bits(config.eps),
-    histCap: Math.floor(HISTORY_ENTRIES / (matricesPerWorkgroup * n)),
-  };
+/**
+ * Returns `code` with each `const NAME: u32 = …u;` line named in `values`
+ * rewritten to the given value (the kernels' compile-time constants, such as
+ * `N`). Line numbers are kept, so compile errors point into the `.wgsl` file.
+ * Internal.
+ *
+ * @param code WGSL source.
+ * @param values Constant name → non-negative integer.
+ * @returns The specialised source.
+ * @throws {Error} When a constant's line is missing or appears twice.
+ */
+export function withConstants(
+  code: string,
+  values: Record<string, number>,
+): string {
+  let out = code;
+  for (const [name, value] of Object.entries(values)) {
+    const re = new RegExp(`^const ${name}: u32 = \\d+u;`, "gm");
+    const hits = out.match(re)?.length ?? 0;
+    if (hits !== 1) {
+      throw new Error(
+        `kernel has ${hits} lines "const ${name}: u32 = …u;", expected 1`,
+      );
+    }
+    out = out.replace(re, `const ${name}: u32 = ${value}u;`);
+  }
+  return out;
 }
 
 const scratchF32 = new Float32Array(1);
@@ -103,9 +120,8 @@ function pipeline(gpu: MhcGpu, n: number, backward: boolean) {
   const entryPoint = backward ? "sinkhorn_backward" : "sinkhorn_forward";
   return gpu.pipeline({
     label: entryPoint,
-    code: sinkhornCoreWgsl + sinkhornWgsl,
+    code: withConstants(sinkhornCoreWgsl + sinkhornWgsl, { N: n }),
     entryPoint,
-    constants: { N: n, SK_TPW: Math.floor(64 / (n * n)) },
     key: `sinkhorn|${entryPoint}|n=${n}`,
   });
 }
@@ -120,8 +136,7 @@ function record(
   backward: boolean,
 ): void {
   const { n, T } = config;
-  const tpw = Math.floor(64 / (n * n));
-  const words = sinkhornWords(config, tpw, n);
+  const eps = f32Bits(config.eps);
   const shape = `[T, n, n] = [${T}, ${n}, ${n}] as f32`;
   gpu.encodeTokens(encoder, {
     label: backward ? "sinkhornKnoppBackward" : "sinkhornKnopp",
@@ -133,9 +148,8 @@ function record(
       bytesPerToken: n * n * 4,
       shape,
     })),
-    workgroups: (tokens) => Math.ceil(tokens / tpw),
-    params: (tokens) =>
-      new Uint32Array([tokens, words.iterations, words.eps, words.histCap]),
+    workgroups: (tokens) => Math.ceil(tokens / MATRICES_PER_WORKGROUP),
+    params: (tokens) => new Uint32Array([tokens, config.iterations, eps, 0]),
   });
 }
 

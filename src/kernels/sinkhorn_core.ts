@@ -8,10 +8,11 @@ export const sinkhornCoreWgsl: string = `// Copyright 2026 the @birkhoff/mhc aut
 // the fused mHC coefficient kernels. Not a kernel by itself: a kernel file is
 // appended to this one.
 //
-// One invocation owns one entry (i, j) of one n × n matrix; a workgroup holds
-// SK_TPW matrices (n² · SK_TPW <= 64 invocations). Axis sums and logsumexps
-// are exchanged through a double-buffered workgroup array, so every
-// normalisation costs one workgroupBarrier().
+// ONE invocation owns one whole n × n matrix: its n² iterates live in the
+// invocation's registers, so no normalisation needs a workgroup exchange or a
+// barrier. \`N\` is a compile-time constant (the host rewrites its line for each
+// pipeline), so the axis loops unroll; the column step and the row step are
+// separate calls with a constant axis for the same reason.
 //
 // eps = 0 (the paper): log domain, ℓ ← ℓ − logsumexp_axis(ℓ), each logsumexp
 // stabilised by its own maximum (column first, row last, \`iterations\` times),
@@ -19,32 +20,29 @@ export const sinkhornCoreWgsl: string = `// Copyright 2026 the @birkhoff/mhc aut
 // M⁰ = colsoftmax(L) + eps, M ← M / (sum_axis(M) + eps).
 //
 // Backward: exact reverse mode through all 2·iterations normalisations. The
-// forward is recomputed on chip; only the per-step axis offsets (logsumexp or
-// divisor: n floats per step per matrix) are kept, in workgroup memory, and
-// the iterates are walked back from them (ℓ_s = ℓ_{s+1} + lse_s, or
-// M_s = M_{s+1} · d_s). When 2·iterations exceeds the history capacity the
-// steps are processed in segments from the end, each recomputed from the
+// forward is recomputed in the invocation; only the per-step axis offsets
+// (logsumexp or divisor: n floats per step) are kept, in a private array of
+// SK_SEG iterations, and the iterates are walked back from them
+// (ℓ_s = ℓ_{s+1} + lse_s, or M_s = M_{s+1} · d_s). When the iterations exceed
+// SK_SEG they are processed in segments from the end, each recomputed from the
 // logits. Nothing per step goes to global memory.
 //
 // Every exp() argument is <= 0 (a value minus its axis maximum, or an
-// iterate that is <= its own axis logsumexp) and every log() argument is
-// >= 1, so no inf or NaN is generated from finite logits.
+// iterate normalised along an axis, clamped at 0 against rounding in the
+// walk back) and every log() argument is >= 1, so no inf or NaN is generated
+// from finite logits.
 //
 // Global memory traffic per matrix: none here (the caller loads the n² logits
 // and stores the n² results).
 
-/** Matrix size n (1 to 8). */
-override N: u32 = 4u;
-/** Matrices per workgroup; SK_TPW · N · N <= 64. */
-override SK_TPW: u32 = 1u;
+/** Matrix size n, 1 to 8 (the host rewrites this line for each pipeline). */
+const N: u32 = 4u;
+const NN: u32 = N * N;
+/** Iterations whose offsets the backward keeps at once (16·n² floats). */
+const SK_SEG: u32 = 8u * N;
 
-/** Double-buffered exchange area: two slots of 64 values. */
-var<workgroup> sk_xch: array<f32, 128>;
-/** Per-step axis offsets of the backward: [step][matrix][axis index]. */
-const SK_HIST: u32 = 1024u;
-var<workgroup> sk_hist: array<f32, SK_HIST>;
-/** Which exchange slot the next exchange uses (the same in every invocation). */
-var<private> sk_phase: u32 = 0u;
+alias SkMat = array<f32, NN>;
+alias SkVec = array<f32, N>;
 
 /** Runtime settings of the projection. */
 struct SkConfig {
@@ -52,201 +50,216 @@ struct SkConfig {
   iterations: u32,
   /** 0: log domain (paper); > 0: DeepSeek's linear variant. */
   eps: f32,
-  /** Steps of history per matrix, >= 1 and <= SK_HIST / (SK_TPW · N). */
-  hist_cap: u32,
 }
 
-/** Where one invocation sits: its matrix slot and its entry (i, j). */
-struct SkLane {
-  /** False for invocations without an entry (padding or past the last token). */
-  live: bool,
-  /** First exchange index of the lane's matrix: slot · N². */
-  base: u32,
-  /** First history index of the lane's matrix: slot · N. */
-  hrow: u32,
-  i: u32,
-  j: u32,
+/** Index of entry q along column p (\`cols\`) or row p. */
+fn sk_at(p: u32, q: u32, cols: bool) -> u32 {
+  return select(p * N + q, q * N + p, cols);
 }
 
-/** Lane of local invocation \`local\`; \`valid\` says whether its matrix exists. */
-fn sk_lane(local: u32, slot: u32, valid: bool) -> SkLane {
-  let e = local - slot * N * N;
-  return SkLane(valid, slot * N * N, slot * N, e / N, e % N);
-}
-
-/** Publishes \`v\` for the lane's entry; returns the exchange slot to read. */
-fn sk_put(v: f32, lane: SkLane) -> u32 {
-  let b = sk_phase * 64u;
-  sk_phase = 1u - sk_phase;
-  if (lane.live) {
-    sk_xch[b + lane.base + lane.i * N + lane.j] = v;
-  }
-  workgroupBarrier();
-  return b;
-}
-
-/** Entry q along the lane's column (\`cols\`) or row of exchange slot \`b\`. */
-fn sk_at(b: u32, lane: SkLane, cols: bool, q: u32) -> f32 {
-  let idx = select(lane.i * N + q, q * N + lane.j, cols);
-  return sk_xch[b + lane.base + idx];
-}
-
-/** Sum of \`v\` over the lane's column (\`cols\`) or row. */
-fn sk_sum(v: f32, lane: SkLane, cols: bool) -> f32 {
-  let b = sk_put(v, lane);
-  var s = 0.0;
-  if (lane.live) {
-    for (var q = 0u; q < N; q++) {
-      s += sk_at(b, lane, cols, q);
-    }
-  }
-  return s;
-}
-
-/** Maximum m and Σ exp(v − m) over the lane's column (\`cols\`) or row. */
-fn sk_max_sum(v: f32, lane: SkLane, cols: bool) -> vec2f {
-  let b = sk_put(v, lane);
-  var m = 0.0;
-  var s = 0.0;
-  if (lane.live) {
-    m = sk_at(b, lane, cols, 0u);
+/** ℓ ← ℓ − logsumexp along every column (\`cols\`) or row; returns the offsets. */
+fn sk_log_step(l: ptr<function, SkMat>, cols: bool) -> SkVec {
+  var off: SkVec;
+  for (var p = 0u; p < N; p++) {
+    var m = (*l)[sk_at(p, 0u, cols)];
     for (var q = 1u; q < N; q++) {
-      m = max(m, sk_at(b, lane, cols, q));
+      m = max(m, (*l)[sk_at(p, q, cols)]);
+    }
+    var s = 0.0;
+    for (var q = 0u; q < N; q++) {
+      s += exp((*l)[sk_at(p, q, cols)] - m);
+    }
+    let r = m + log(s);
+    off[p] = r;
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, cols);
+      (*l)[k] = (*l)[k] - r;
+    }
+  }
+  return off;
+}
+
+/** M ← M / (sum + eps) along every column (\`cols\`) or row; returns the divisors. */
+fn sk_lin_step(m: ptr<function, SkMat>, cols: bool, eps: f32) -> SkVec {
+  var off: SkVec;
+  for (var p = 0u; p < N; p++) {
+    var s = 0.0;
+    for (var q = 0u; q < N; q++) {
+      s += (*m)[sk_at(p, q, cols)];
+    }
+    let d = s + eps;
+    off[p] = d;
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, cols);
+      (*m)[k] = (*m)[k] / d;
+    }
+  }
+  return off;
+}
+
+/** Column softmax in place, each column stabilised by its maximum. */
+fn sk_colsoftmax(l: ptr<function, SkMat>) {
+  for (var p = 0u; p < N; p++) {
+    var m = (*l)[sk_at(p, 0u, true)];
+    for (var q = 1u; q < N; q++) {
+      m = max(m, (*l)[sk_at(p, q, true)]);
+    }
+    var s = 0.0;
+    for (var q = 0u; q < N; q++) {
+      s += exp((*l)[sk_at(p, q, true)] - m);
     }
     for (var q = 0u; q < N; q++) {
-      s += exp(sk_at(b, lane, cols, q) - m);
+      let k = sk_at(p, q, true);
+      (*l)[k] = exp((*l)[k] - m) / s;
     }
   }
-  return vec2f(m, s);
 }
 
 /**
- * Starting iterate from the lane's logit: ℓ⁰ = L (log domain) or
- * M⁰ = colsoftmax(L) + eps (linear domain).
+ * Backward through ℓ' = ℓ − lse_axis(ℓ), with *l = ℓ' on entry:
+ * g_ℓ = g' − exp(ℓ') · Σ_axis g'; leaves *l = ℓ = ℓ' + lse.
  */
-fn sk_start(logit: f32, lane: SkLane, cfg: SkConfig) -> f32 {
+fn sk_log_unstep(
+  l: ptr<function, SkMat>,
+  g: ptr<function, SkMat>,
+  off: SkVec,
+  cols: bool,
+) {
+  for (var p = 0u; p < N; p++) {
+    var a = 0.0;
+    for (var q = 0u; q < N; q++) {
+      a += (*g)[sk_at(p, q, cols)];
+    }
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, cols);
+      (*g)[k] = (*g)[k] - exp(min((*l)[k], 0.0)) * a;
+      (*l)[k] = (*l)[k] + off[p];
+    }
+  }
+}
+
+/**
+ * Backward through y = x / d along the axis, with *m = y on entry:
+ * g_x = (g − Σ_axis(g ⊙ y)) / d; leaves *m = x = y · d.
+ */
+fn sk_lin_unstep(
+  m: ptr<function, SkMat>,
+  g: ptr<function, SkMat>,
+  off: SkVec,
+  cols: bool,
+) {
+  for (var p = 0u; p < N; p++) {
+    var a = 0.0;
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, cols);
+      a += (*g)[k] * (*m)[k];
+    }
+    let d = off[p];
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, cols);
+      (*g)[k] = ((*g)[k] - a) / d;
+      (*m)[k] = (*m)[k] * d;
+    }
+  }
+}
+
+/** Forward projection in place: logits in, the projected matrix out. */
+fn sk_forward(l: ptr<function, SkMat>, cfg: SkConfig) {
   if (cfg.eps == 0.0) {
-    return logit;
-  }
-  return sk_colsoftmax(logit, lane) + cfg.eps;
-}
-
-/** Column softmax of the lane's logit, stabilised by the column maximum. */
-fn sk_colsoftmax(logit: f32, lane: SkLane) -> f32 {
-  let ms = sk_max_sum(logit, lane, true);
-  var r = 0.0;
-  if (lane.live) {
-    r = exp(logit - ms.x) / ms.y;
-  }
-  return r;
-}
-
-/**
- * Applies normalisation steps [first, last) to the iterate \`v0\` (step s
- * normalises columns when s is even, rows when odd). Steps s >= store0 record
- * their axis offset in the history at index s − store0.
- */
-fn sk_steps(
-  v0: f32,
-  lane: SkLane,
-  cfg: SkConfig,
-  first: u32,
-  last: u32,
-  store0: u32,
-) -> f32 {
-  var v = v0;
-  for (var s = first; s < last; s++) {
-    let cols = (s & 1u) == 0u;
-    var r = 0.0;
-    if (cfg.eps == 0.0) {
-      let ms = sk_max_sum(v, lane, cols);
-      r = ms.x + log(ms.y);
-      v = v - r;
-    } else {
-      r = sk_sum(v, lane, cols) + cfg.eps;
-      v = v / r;
+    for (var it = 0u; it < cfg.iterations; it++) {
+      sk_log_step(l, true);
+      sk_log_step(l, false);
     }
-    let writer = select(lane.j == 0u, lane.i == 0u, cols);
-    if (s >= store0 && lane.live && writer) {
-      let p = select(lane.i, lane.j, cols);
-      sk_hist[(s - store0) * SK_TPW * N + lane.hrow + p] = r;
+    for (var k = 0u; k < NN; k++) {
+      (*l)[k] = exp((*l)[k]);
+    }
+  } else {
+    sk_colsoftmax(l);
+    for (var k = 0u; k < NN; k++) {
+      (*l)[k] = (*l)[k] + cfg.eps;
+    }
+    for (var it = 0u; it < cfg.iterations; it++) {
+      sk_lin_step(l, true, cfg.eps);
+      sk_lin_step(l, false, cfg.eps);
     }
   }
-  return v;
 }
 
 /**
- * Axis offset (logsumexp or divisor) of the lane's column (\`cols\`) or row at
- * history index \`h\`; 1 for inactive lanes.
+ * Backward projection: from the logits and the upstream gradient of the
+ * projected matrix, returns the gradient of the logits.
  */
-fn sk_offset(lane: SkLane, h: u32, cols: bool) -> f32 {
-  var r = 1.0;
-  if (lane.live) {
-    let p = select(lane.i, lane.j, cols);
-    r = sk_hist[h * SK_TPW * N + lane.hrow + p];
-  }
-  return r;
-}
-
-/** Forward projection: returns the lane's entry of the projected matrix. */
-fn sk_forward(logit: f32, lane: SkLane, cfg: SkConfig) -> f32 {
-  let steps = 2u * cfg.iterations;
-  let v = sk_steps(sk_start(logit, lane, cfg), lane, cfg, 0u, steps, steps);
-  if (cfg.eps == 0.0) {
-    return exp(v);
-  }
-  return v;
-}
-
-/**
- * Backward projection: from the lane's logit and the upstream gradient of
- * its output entry, returns the gradient of its logit.
- */
-fn sk_backward(logit: f32, grad_out: f32, lane: SkLane, cfg: SkConfig) -> f32 {
-  let steps = 2u * cfg.iterations;
-  let cap = cfg.hist_cap;
+fn sk_backward(logits: SkMat, grad_out: SkMat, cfg: SkConfig) -> SkMat {
   let log_domain = cfg.eps == 0.0;
-  var soft = 0.0;
-  if (!log_domain) {
-    soft = sk_colsoftmax(logit, lane);
-  }
-  let v0 = select(soft + cfg.eps, logit, log_domain);
+  // Offsets of the segment's steps: column steps even, row steps odd.
+  var hist: array<SkVec, 2u * SK_SEG>;
   var g = grad_out;
-  var seg_end = steps;
+  var end = cfg.iterations;
   loop {
-    let seg0 = select(0u, seg_end - cap, seg_end > cap);
-    var v = sk_steps(v0, lane, cfg, 0u, seg_end, seg0);
-    if (seg_end == steps && log_domain) {
-      g = grad_out * exp(v); // through H = exp(ℓ)
-    }
-    for (var s = seg_end; s > seg0; s--) {
-      let st = s - 1u;
-      let cols = (st & 1u) == 0u;
-      // The exchange's barrier also orders the history write of step st
-      // (made after the forward's last barrier) before this read.
-      if (log_domain) {
-        // ℓ' = ℓ − lse(ℓ): g_ℓ = g' − exp(ℓ') · Σ_axis g'.
-        let a = sk_sum(g, lane, cols);
-        g = g - exp(v) * a;
-        v = v + sk_offset(lane, st - seg0, cols); // the iterate before step st
-      } else {
-        // y = x / d: g_x = (g − Σ_axis(g ⊙ y)) / d.
-        let a = sk_sum(g * v, lane, cols);
-        let d = sk_offset(lane, st - seg0, cols);
-        g = (g - a) / d;
-        v = v * d;
+    let it0 = select(0u, end - SK_SEG, end > SK_SEG);
+    var v = logits;
+    if (log_domain) {
+      for (var it = 0u; it < it0; it++) {
+        sk_log_step(&v, true);
+        sk_log_step(&v, false);
+      }
+      for (var it = it0; it < end; it++) {
+        let h = 2u * (it - it0);
+        hist[h] = sk_log_step(&v, true);
+        hist[h + 1u] = sk_log_step(&v, false);
+      }
+      if (end == cfg.iterations) {
+        for (var k = 0u; k < NN; k++) {
+          g[k] = g[k] * exp(v[k]); // through H = exp(ℓ)
+        }
+      }
+      for (var it = end; it > it0; it--) {
+        let h = 2u * (it - it0);
+        sk_log_unstep(&v, &g, hist[h - 1u], false);
+        sk_log_unstep(&v, &g, hist[h - 2u], true);
+      }
+    } else {
+      sk_colsoftmax(&v);
+      for (var k = 0u; k < NN; k++) {
+        v[k] = v[k] + cfg.eps;
+      }
+      for (var it = 0u; it < it0; it++) {
+        sk_lin_step(&v, true, cfg.eps);
+        sk_lin_step(&v, false, cfg.eps);
+      }
+      for (var it = it0; it < end; it++) {
+        let h = 2u * (it - it0);
+        hist[h] = sk_lin_step(&v, true, cfg.eps);
+        hist[h + 1u] = sk_lin_step(&v, false, cfg.eps);
+      }
+      for (var it = end; it > it0; it--) {
+        let h = 2u * (it - it0);
+        sk_lin_unstep(&v, &g, hist[h - 1u], false);
+        sk_lin_unstep(&v, &g, hist[h - 2u], true);
       }
     }
-    if (seg0 == 0u) {
+    if (it0 == 0u) {
       break;
     }
-    seg_end = seg0;
+    end = it0;
   }
   if (log_domain) {
     return g;
   }
   // Through M⁰ = S + eps, S = colsoftmax(L): g_L = S ⊙ (g − Σ_col(g ⊙ S)).
-  let a = sk_sum(g * soft, lane, true);
-  return soft * (g - a);
+  var s = logits;
+  sk_colsoftmax(&s);
+  for (var p = 0u; p < N; p++) {
+    var a = 0.0;
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, true);
+      a += g[k] * s[k];
+    }
+    for (var q = 0u; q < N; q++) {
+      let k = sk_at(p, q, true);
+      g[k] = s[k] * (g[k] - a);
+    }
+  }
+  return g;
 }
 `;
