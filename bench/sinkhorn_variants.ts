@@ -1,10 +1,12 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
  * Variants of the Sinkhorn-Knopp kernels tried against the reference
- * (bench-only copy in kernels/sinkhorn_thread.wgsl): one invocation per
- * matrix, no workgroup exchange, at several workgroup sizes, next to the
- * library's one-invocation-per-entry kernels. Each variant's output is
- * checked against the float64 reference before it counts.
+ * (bench-only copy in kernels/sinkhorn_thread.wgsl, eps = 0 only, at most 32
+ * iterations): one invocation per matrix, no workgroup exchange, at several
+ * workgroup sizes, next to the library kernels, which have since adopted the
+ * same layout (with eps > 0, segmented recomputation and n as a constant).
+ * Each variant's output is checked against the float64 reference before it
+ * counts.
  *
  * `deno run -A bench/sinkhorn_variants.ts` prints the table alone;
  * `deno task bench:report` includes it in bench/RESULTS.md.
@@ -46,7 +48,7 @@ interface Variant {
 /** The variants, the library kernels first (the baseline). */
 export const SINKHORN_VARIANTS: readonly Variant[] = [
   {
-    name: "library (one invocation per entry, 4 matrices/workgroup)",
+    name: "library (one invocation per matrix, WG 64)",
     kind: "library",
   },
   { name: "one invocation per matrix, WG 32", kind: "thread", wg: 32 },
