@@ -186,8 +186,9 @@ export function scales(d: Draw, o: MhcCoefficientsOptions): Scales {
  *
  * - Logits h = α·(v·φ)/r + b. A float32 sum of d terms is within d·u·Σ|terms|
  *   in the worst case, and about √d·u·Σ|terms| when the roundings have
- *   random signs. The kernel sums ≤ nC/64 terms per invocation and then 64
- *   partials (d ≈ 70 for the sizes here, √d ≈ 8), the reference in float64;
+ *   random signs. The kernel sums v·φ in blocks of 32 terms (16 for n > 6),
+ *   then adds the block partials in order (d ≤ 32 + nC/16 ≤ 64 for the sizes
+ *   here, nC ≤ 512, so √d ≤ 8), the reference in float64;
  *   the roundings of 1/r, α and b add a few u. Tolerance 16·u·sh (sh: see
  *   {@linkcode Scales}); observed ≤ 2.8·u·sh. With f16 storage x is rounded
  *   by ≤ u16 relative, which moves v·φ by ≤ u16·Σ|vφ| and 1/r by ≤ u16
