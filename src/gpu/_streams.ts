@@ -9,6 +9,7 @@ import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
 import type { BufferRef, MhcGpu, StreamPrecision } from "./runtime.ts";
 import {
+  cachedSource,
   specializeStreams,
   type StreamVariant,
   variantKey,
@@ -82,7 +83,10 @@ export function streamPipeline(
   return gpu.pipeline({
     label: key,
     key,
-    code: specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
+    code: cachedSource(
+      key,
+      () => specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
+    ),
   });
 }
 

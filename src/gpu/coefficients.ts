@@ -47,6 +47,7 @@ import {
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
 import { checkSinkhornN, f32Bits, withConstants } from "./sinkhorn.ts";
 import { f16BitsToF32 } from "./f16.ts";
+import { cachedSource } from "./specialize.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
 import { coefficientsWgsl } from "../kernels/coefficients.ts";
@@ -285,28 +286,32 @@ async function pipelines(
     : "coefficients_forward";
   const body = backward ? coefficientsBackwardWgsl : coefficientsWgsl;
   const tile = tileSizes(c.n);
+  const mainKey = `coefficients|${entryPoint}|n=${c.n}|${c.precision}`;
   const main = gpu.pipeline({
     label: entryPoint,
-    code: withPrecision(
-      withConstants(sinkhornCoreWgsl + coefficientsDotWgsl + body, {
-        N: c.n,
-        CO_KL: tile.lanes,
-        CO_CH: tile.chunk,
-      }),
-      c.precision,
-    ),
+    code: cachedSource(mainKey, () =>
+      withPrecision(
+        withConstants(sinkhornCoreWgsl + coefficientsDotWgsl + body, {
+          N: c.n,
+          CO_KL: tile.lanes,
+          CO_CH: tile.chunk,
+        }),
+        c.precision,
+      )),
     entryPoint,
-    key: `coefficients|${entryPoint}|n=${c.n}|${c.precision}`,
+    key: mainKey,
   });
   if (!backward) return { main: await main };
+  const gradPhiKey = `coefficients|grad_phi|n=${c.n}|${c.precision}`;
   const gradPhi = gpu.pipeline({
     label: "coefficients_grad_phi",
-    code: withPrecision(
-      withConstants(coefficientsGradPhiWgsl, { N: c.n }),
-      c.precision,
-    ),
+    code: cachedSource(gradPhiKey, () =>
+      withPrecision(
+        withConstants(coefficientsGradPhiWgsl, { N: c.n }),
+        c.precision,
+      )),
     entryPoint: "coefficients_grad_phi",
-    key: `coefficients|grad_phi|n=${c.n}|${c.precision}`,
+    key: gradPhiKey,
   });
   const sums = gpu.pipeline({
     label: "column_sums",

@@ -23,6 +23,7 @@ import { checkObject, checkPositiveInt } from "../reference/_validate.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { sinkhornWgsl } from "../kernels/sinkhorn.ts";
 import { checkF32, checkGpu } from "./_validate.ts";
+import { cachedSource } from "./specialize.ts";
 
 /** Largest matrix size the kernels support. */
 export const MAX_SINKHORN_N = 8;
@@ -118,11 +119,15 @@ export function f32Bits(value: number): number {
 
 function pipeline(gpu: MhcGpu, n: number, backward: boolean) {
   const entryPoint = backward ? "sinkhorn_backward" : "sinkhorn_forward";
+  const key = `sinkhorn|${entryPoint}|n=${n}`;
   return gpu.pipeline({
     label: entryPoint,
-    code: withConstants(sinkhornCoreWgsl + sinkhornWgsl, { N: n }),
+    code: cachedSource(
+      key,
+      () => withConstants(sinkhornCoreWgsl + sinkhornWgsl, { N: n }),
+    ),
     entryPoint,
-    key: `sinkhorn|${entryPoint}|n=${n}`,
+    key,
   });
 }
 

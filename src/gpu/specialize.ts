@@ -86,3 +86,25 @@ export function specializeStreams(
 export function variantKey(kernel: string, v: StreamVariant): string {
   return `${kernel}|n=${v.n}|w=${v.width}|${v.precision}`;
 }
+
+const sources = new Map<string, string>();
+
+/**
+ * Returns the kernel source cached under `key`, building it on first use.
+ * Specialising a kernel (string splits, regular expressions over several
+ * hundred lines) would otherwise run on every encode call, before the
+ * runtime's pipeline cache is even consulted. Sources depend only on the
+ * key, not on the device, so one cache serves every runtime.
+ *
+ * @param key The pipeline's cache key (it must determine the source).
+ * @param build Builds the source.
+ * @returns The source.
+ */
+export function cachedSource(key: string, build: () => string): string {
+  let code = sources.get(key);
+  if (code === undefined) {
+    code = build();
+    sources.set(key, code);
+  }
+  return code;
+}
