@@ -2,7 +2,7 @@
 // Internal: argument checks of the WebGPU convenience API. Messages follow
 // the reference's (src/reference/_validate.ts).
 
-import { checkArray } from "../reference/_validate.ts";
+import { checkArray, typeName } from "../reference/_validate.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 
 /**
@@ -16,12 +16,9 @@ export function checkF32(
   shape: string,
 ): Float32Array {
   if (!(value instanceof Float32Array)) {
-    const got = value === null
-      ? "null"
-      : typeof value === "object"
-      ? (value as object).constructor?.name ?? "object"
-      : typeof value;
-    throw new TypeError(`${name} must be a Float32Array, got ${got}`);
+    throw new TypeError(
+      `${name} must be a Float32Array, got ${typeName(value)}`,
+    );
   }
   checkArray(name, value, expected, shape);
   return value;

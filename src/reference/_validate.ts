@@ -39,6 +39,15 @@ export function checkNonNegative(
   return v;
 }
 
+/** Names the type of `value` for messages: `"null"`, a class name, or `typeof`. */
+export function typeName(value: unknown): string {
+  return value === null
+    ? "null"
+    : typeof value === "object"
+    ? (value as object).constructor?.name ?? "object"
+    : typeof value;
+}
+
 /**
  * Throws a `TypeError` unless `value` is a `Float32Array` or `Float64Array`,
  * and a `RangeError` unless its length is `expected`. `shape` describes the
@@ -51,13 +60,8 @@ export function checkArray(
   shape: string,
 ): FloatArray {
   if (!(value instanceof Float32Array) && !(value instanceof Float64Array)) {
-    const got = value === null
-      ? "null"
-      : typeof value === "object"
-      ? (value as object).constructor?.name ?? "object"
-      : typeof value;
     throw new TypeError(
-      `${name} must be a Float32Array or Float64Array, got ${got}`,
+      `${name} must be a Float32Array or Float64Array, got ${typeName(value)}`,
     );
   }
   if (value.length !== expected) {

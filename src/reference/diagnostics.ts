@@ -9,7 +9,12 @@
  */
 
 import type { FloatArray } from "./types.ts";
-import { checkArray, checkObject, checkPositiveInt } from "./_validate.ts";
+import {
+  checkArray,
+  checkObject,
+  checkPositiveInt,
+  typeName,
+} from "./_validate.ts";
 
 /** Options of {@linkcode amaxGain}. */
 export interface AmaxGainOptions {
@@ -69,13 +74,10 @@ export function amaxGain(
   const n = checkPositiveInt("n", options.n);
   const T = checkPositiveInt("T", options.T);
   if (!Array.isArray(hRes)) {
-    const got = hRes === null
-      ? "null"
-      : typeof hRes === "object"
-      ? (hRes as object).constructor?.name ?? "object"
-      : typeof hRes;
     throw new TypeError(
-      `hRes must be an array of [T, n, n] arrays, one per site, got ${got}`,
+      `hRes must be an array of [T, n, n] arrays, one per site, got ${
+        typeName(hRes)
+      }`,
     );
   }
   if (hRes.length === 0) {
