@@ -145,7 +145,7 @@ export function checkBuffers(
 /** Converts read-back stream bytes to f32 values. */
 export function streamValues(
   bytes: ArrayBuffer,
-  s: StreamLayout,
+  s: { precision: StreamPrecision },
   length: number,
 ): Float32Array {
   return s.precision === "f16"

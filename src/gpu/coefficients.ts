@@ -46,7 +46,7 @@ import {
 } from "../reference/_validate.ts";
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
 import { checkSinkhornN, f32Bits, withConstants } from "./sinkhorn.ts";
-import { f16BitsToF32 } from "./f16.ts";
+import { streamValues } from "./_streams.ts";
 import { cachedSource } from "./specialize.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
@@ -835,9 +835,7 @@ export async function mhcCoefficientsBackwardGpu(
   );
   const alpha = new Float32Array(gAlpha);
   return {
-    x: c.precision === "f16"
-      ? f16BitsToF32(new Uint16Array(gx, 0, T * n * C))
-      : new Float32Array(gx),
+    x: streamValues(gx, c, T * n * C),
     phi: new Float32Array(gPhi),
     bias: new Float32Array(gBias),
     alphaPre: alpha[0],
