@@ -276,7 +276,7 @@ describe({
         () =>
           encodeMhcPost(gpu, enc, { ...ok, hRes: undefined as never }, shape),
         TypeError,
-        "buffers.hRes must be a GPUBuffer",
+        "hRes must be a GPUBuffer or { buffer, offset }, got undefined",
       );
     });
 

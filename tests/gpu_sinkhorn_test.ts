@@ -163,5 +163,20 @@ describe({
       small.destroy();
       big.destroy();
     });
+
+    it("name the buffer that is missing", async () => {
+      const usage = GPUBufferUsage.STORAGE;
+      const logits = gpu.device.createBuffer({ size: 64, usage });
+      await assertRejects(
+        () =>
+          encodeSinkhornKnopp(gpu, gpu.device.createCommandEncoder(), {
+            logits,
+            output: { buffer: undefined as never },
+          }, { n: 4, T: 1 }),
+        TypeError,
+        "output must be a GPUBuffer or { buffer, offset }, got Object",
+      );
+      logits.destroy();
+    });
   },
 });

@@ -7,7 +7,7 @@ import type { StreamShape } from "../reference/types.ts";
 import { checkShape } from "../reference/_shape.ts";
 import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
-import type { BufferRef, MhcGpu, StreamPrecision } from "./runtime.ts";
+import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 import {
   cachedSource,
   specializeStreams,
@@ -119,26 +119,6 @@ export function requireStorageBuffers(
         `request the device with requiredLimits.maxStorageBuffersPerShaderStage >= ${count} ` +
         `(MhcGpu.create() without a device does)`,
     );
-  }
-}
-
-/** Checks that every named buffer reference is present. */
-export function checkBuffers(
-  buffers: Record<string, BufferRef | undefined>,
-  names: readonly string[],
-): void {
-  if (typeof buffers !== "object" || buffers === null) {
-    throw new TypeError(`buffers must be an object, got ${String(buffers)}`);
-  }
-  for (const name of names) {
-    const b = buffers[name];
-    if (typeof b !== "object" || b === null) {
-      throw new TypeError(
-        `buffers.${name} must be a GPUBuffer or { buffer, offset }, got ${
-          String(b)
-        }`,
-      );
-    }
   }
 }
 

@@ -530,7 +530,7 @@ function recordBackward(
  *   `iterations`, `eps` and `precision` (of `x`).
  * @returns A promise that resolves once the commands are recorded.
  * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
- * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
  * @throws {GpuError} When f16 is asked for without `shader-f16`.
  *
  * @example Coefficients of GPU-resident states
@@ -588,7 +588,7 @@ export async function encodeMhcCoefficients(
  * @param options The forward's options.
  * @returns A promise that resolves once the commands are recorded.
  * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
- * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
  * @throws {GpuError} When f16 is asked for without `shader-f16`.
  *
  * @example Backward on GPU buffers

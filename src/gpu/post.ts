@@ -14,8 +14,8 @@ import { tc, tn, tnc, tnn } from "../reference/_shape.ts";
 import { postWgsl } from "../kernels/post.ts";
 import { postBackwardWgsl } from "../kernels/post_backward.ts";
 import { checkF32 } from "./_validate.ts";
+import { checkObject } from "../reference/_validate.ts";
 import {
-  checkBuffers,
   elementwiseGroups,
   type GpuStreamOptions,
   perToken,
@@ -64,18 +64,8 @@ export interface MhcPostBackwardBuffers {
   gradHRes: BufferRef;
 }
 
-const FORWARD = ["x", "y", "hPost", "hRes", "out"] as const;
-const BACKWARD = [
-  "x",
-  "y",
-  "hPost",
-  "hRes",
-  "gradOut",
-  "gradX",
-  "gradY",
-  "gradHPost",
-  "gradHRes",
-] as const;
+/** Storage buffers the backward kernel binds. */
+const BACKWARD_STORAGE_BUFFERS = 9;
 
 function forwardDispatch(
   s: StreamLayout,
@@ -150,7 +140,7 @@ function backwardPipeline(
   gpu: MhcGpu,
   s: StreamLayout,
 ): Promise<GPUComputePipeline> {
-  requireStorageBuffers(gpu, BACKWARD.length, "mhcPostBackward");
+  requireStorageBuffers(gpu, BACKWARD_STORAGE_BUFFERS, "mhcPostBackward");
   return streamPipeline(gpu, "post_backward", postBackwardWgsl, s, true);
 }
 
@@ -192,7 +182,7 @@ export async function encodeMhcPost(
   options: GpuStreamOptions,
 ): Promise<void> {
   const s = streamLayout(gpu, options);
-  checkBuffers(buffers as unknown as Record<string, BufferRef>, FORWARD);
+  checkObject("buffers", buffers);
   const pipeline = await streamPipeline(gpu, "post", postWgsl, s);
   gpu.encodeTokens(encoder, forwardDispatch(s, pipeline, buffers));
 }
@@ -236,7 +226,7 @@ export async function encodeMhcPostBackward(
   options: GpuStreamOptions,
 ): Promise<void> {
   const s = streamLayout(gpu, options);
-  checkBuffers(buffers as unknown as Record<string, BufferRef>, BACKWARD);
+  checkObject("buffers", buffers);
   const pipeline = await backwardPipeline(gpu, s);
   gpu.encodeTokens(encoder, backwardDispatch(s, pipeline, buffers));
 }

@@ -14,8 +14,8 @@ import { tc, tn, tnc } from "../reference/_shape.ts";
 import { preWgsl } from "../kernels/pre.ts";
 import { preBackwardWgsl } from "../kernels/pre_backward.ts";
 import { checkF32 } from "./_validate.ts";
+import { checkObject } from "../reference/_validate.ts";
 import {
-  checkBuffers,
   elementwiseGroups,
   type GpuStreamOptions,
   perToken,
@@ -50,9 +50,6 @@ export interface MhcPreBackwardBuffers {
   /** Output: gradient of `H_pre`, `[T, n]`, f32. */
   gradHPre: BufferRef;
 }
-
-const FORWARD = ["x", "hPre", "out"] as const;
-const BACKWARD = ["x", "hPre", "gradU", "gradX", "gradHPre"] as const;
 
 function forwardDispatch(
   s: StreamLayout,
@@ -138,7 +135,7 @@ export async function encodeMhcPre(
   options: GpuStreamOptions,
 ): Promise<void> {
   const s = streamLayout(gpu, options);
-  checkBuffers(buffers as unknown as Record<string, BufferRef>, FORWARD);
+  checkObject("buffers", buffers);
   const pipeline = await streamPipeline(gpu, "pre", preWgsl, s);
   gpu.encodeTokens(encoder, forwardDispatch(s, pipeline, buffers));
 }
@@ -180,7 +177,7 @@ export async function encodeMhcPreBackward(
   options: GpuStreamOptions,
 ): Promise<void> {
   const s = streamLayout(gpu, options);
-  checkBuffers(buffers as unknown as Record<string, BufferRef>, BACKWARD);
+  checkObject("buffers", buffers);
   const pipeline = await streamPipeline(
     gpu,
     "pre_backward",

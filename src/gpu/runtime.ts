@@ -44,6 +44,7 @@
 import { GpuError, type WgslMessage } from "./errors.ts";
 import { WgslCompileError } from "./errors.ts";
 import { f32ToF16Bits } from "./f16.ts";
+import { typeName } from "../reference/_validate.ts";
 import {
   grid2d,
   type MhcGpuLimits,
@@ -551,7 +552,7 @@ export class MhcGpu {
    *
    * @param encoder The caller's command encoder.
    * @param d The launch.
-   * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+   * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
    * @throws {RangeError} When a buffer is too small or its offset misaligned.
    *
    * @example One token-indexed kernel (needs WebGPU)
@@ -585,8 +586,19 @@ export class MhcGpu {
     this.#checkLost();
     const align = this.limits.minStorageBufferOffsetAlignment;
     for (const b of d.buffers) {
-      const buffer = bufferOf(b.ref), offset = offsetOf(b.ref);
-      if (!(buffer.usage & STORAGE_FLAG)) {
+      const ref: unknown = b.ref;
+      const buffer: unknown = typeof ref === "object" && ref !== null
+        ? bufferOf(ref as BufferRef)
+        : undefined;
+      if (typeof buffer !== "object" || buffer === null) {
+        throw new TypeError(
+          `${b.name} must be a GPUBuffer or { buffer, offset }, got ${
+            typeName(ref)
+          }`,
+        );
+      }
+      const offset = offsetOf(b.ref);
+      if (!((buffer as GPUBuffer).usage & STORAGE_FLAG)) {
         throw new TypeError(
           `${b.name} must be a GPUBuffer with STORAGE usage`,
         );
@@ -599,11 +611,12 @@ export class MhcGpu {
       const need = roundUp4(
         b.bytesPerToken > 0 ? d.T * b.bytesPerToken : b.size ?? 0,
       );
-      if (buffer.size < offset + need) {
+      const size = (buffer as GPUBuffer).size;
+      if (size < offset + need) {
         throw new RangeError(
           `${b.name} must hold ${need} bytes${
             b.shape ? ` (${b.shape})` : ""
-          } from offset ${offset}, got a buffer of ${buffer.size} bytes`,
+          } from offset ${offset}, got a buffer of ${size} bytes`,
         );
       }
     }

@@ -184,7 +184,7 @@ async function encode(
  * @param options Sizes `n` (1 to 8) and `T`, optional `iterations` and `eps`.
  * @returns A promise that resolves once the commands are recorded.
  * @throws {RangeError} When a size is invalid or a buffer too small.
- * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
  *
  * @example Project logits held in GPU buffers
  * ```ts ignore
@@ -230,7 +230,7 @@ export function encodeSinkhornKnopp(
  * @param options The forward's options.
  * @returns A promise that resolves once the commands are recorded.
  * @throws {RangeError} When a size is invalid or a buffer too small.
- * @throws {TypeError} When a buffer lacks `STORAGE` usage.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
  *
  * @example Backward on GPU buffers
  * ```ts ignore
