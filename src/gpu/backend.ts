@@ -303,11 +303,18 @@ export async function createMhcBackend(
     );
     return referenceBackend();
   }
-  const backend = webgpuBackend(gpu, { precision });
+  const release = () => {
+    if (!runtime.device) gpu.destroy();
+  };
+  let backend: MhcBackend;
+  try {
+    backend = webgpuBackend(gpu, { precision });
+  } catch (e) {
+    release(); // e.g. f16 asked for without shader-f16
+    throw e;
+  }
   return {
     ...backend,
-    destroy: () => {
-      if (!runtime.device) gpu.destroy();
-    },
+    destroy: release,
   };
 }
