@@ -1,0 +1,56 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+// The library (everything reachable from mod.ts) must run in a browser: it
+// imports nothing outside the repository and calls no Deno-only API.
+import { assert, assertEquals } from "@std/assert";
+import { describe, it } from "@std/testing/bdd";
+
+const root = new URL("../", import.meta.url);
+
+async function libraryModules(): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("mod.ts", root).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  return info.modules.map((m) => m.specifier);
+}
+
+/** Source with comments removed, so that JSDoc examples do not count. */
+function code(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(
+    /(^|[^:])\/\/.*$/gm,
+    "$1",
+  );
+}
+
+describe("the library reachable from mod.ts", () => {
+  it("imports only files inside the repository", async () => {
+    const modules = await libraryModules();
+    assert(modules.length > 10, `only ${modules.length} modules found`);
+    const outside = modules.filter((s) => !s.startsWith(root.href));
+    assertEquals(outside, []);
+  });
+
+  it("never touches the training code, the tests or the stand-ins", async () => {
+    const modules = await libraryModules();
+    const wrong = modules.filter((s) =>
+      /\/(src\/train|tests|offline|bench|tools)\//.test(
+        s.slice(root.href.length - 1),
+      )
+    );
+    assertEquals(wrong, []);
+  });
+
+  it("calls no Deno-only API", async () => {
+    const offenders: string[] = [];
+    for (const specifier of await libraryModules()) {
+      const text = code(await Deno.readTextFile(new URL(specifier)));
+      if (/\bDeno\s*\./.test(text)) offenders.push(specifier);
+    }
+    assertEquals(offenders, []);
+  });
+});
