@@ -45,9 +45,9 @@ import {
   checkPositiveInt,
 } from "../reference/_validate.ts";
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
-import { checkSinkhornN, f32Bits, withConstants } from "./sinkhorn.ts";
+import { checkSinkhornN } from "./sinkhorn.ts";
 import { streamValues } from "./_streams.ts";
-import { cachedSource } from "./specialize.ts";
+import { cachedSource, f32Bits, withConstants } from "./specialize.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
 import { coefficientsWgsl } from "../kernels/coefficients.ts";

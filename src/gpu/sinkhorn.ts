@@ -23,7 +23,7 @@ import { checkObject, checkPositiveInt } from "../reference/_validate.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { sinkhornWgsl } from "../kernels/sinkhorn.ts";
 import { checkF32, checkGpu } from "./_validate.ts";
-import { cachedSource } from "./specialize.ts";
+import { cachedSource, f32Bits, withConstants } from "./specialize.ts";
 
 /** Largest matrix size the kernels support. */
 export const MAX_SINKHORN_N = 8;
@@ -77,44 +77,6 @@ export function checkSinkhornN(n: unknown): number {
     );
   }
   return n as number;
-}
-
-/**
- * Returns `code` with each `const NAME: u32 = …u;` line named in `values`
- * rewritten to the given value (the kernels' compile-time constants, such as
- * `N`). Line numbers are kept, so compile errors point into the `.wgsl` file.
- * Internal.
- *
- * @param code WGSL source.
- * @param values Constant name → non-negative integer.
- * @returns The specialised source.
- * @throws {Error} When a constant's line is missing or appears twice.
- */
-export function withConstants(
-  code: string,
-  values: Record<string, number>,
-): string {
-  let out = code;
-  for (const [name, value] of Object.entries(values)) {
-    const re = new RegExp(`^const ${name}: u32 = \\d+u;`, "gm");
-    const hits = out.match(re)?.length ?? 0;
-    if (hits !== 1) {
-      throw new Error(
-        `kernel has ${hits} lines "const ${name}: u32 = …u;", expected 1`,
-      );
-    }
-    out = out.replace(re, `const ${name}: u32 = ${value}u;`);
-  }
-  return out;
-}
-
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
-
-/** The bits of `value` rounded to f32, as a u32 uniform word. Internal. */
-export function f32Bits(value: number): number {
-  scratchF32[0] = value;
-  return scratchU32[0];
 }
 
 function pipeline(gpu: MhcGpu, n: number, backward: boolean) {

@@ -1,7 +1,10 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * Specialisation of the stream kernels (`wgsl/pre*.wgsl`, `wgsl/post*.wgsl`).
- * Each of those files begins with a block between `// @specialize begin` and
+ * Specialisation of kernel sources: the stream kernels (`wgsl/pre*.wgsl`,
+ * `wgsl/post*.wgsl`) and, with `withConstants`, the Sinkhorn and coefficient
+ * kernels; plus the source cache and `f32Bits` for uniform words.
+ *
+ * Each stream kernel file begins with a block between `// @specialize begin` and
  * `// @specialize end` that fixes the stream storage type, `n` and the
  * vector width, as valid WGSL defaults (f32, n = 4, vec4). This module
  * rewrites the block for one `(n, width, precision)`, so that every
@@ -107,4 +110,42 @@ export function cachedSource(key: string, build: () => string): string {
     sources.set(key, code);
   }
   return code;
+}
+
+/**
+ * Returns `code` with each `const NAME: u32 = …u;` line named in `values`
+ * rewritten to the given value (the kernels' compile-time constants, such as
+ * `N`). Line numbers are kept, so compile errors point into the `.wgsl` file.
+ * Internal.
+ *
+ * @param code WGSL source.
+ * @param values Constant name → non-negative integer.
+ * @returns The specialised source.
+ * @throws {Error} When a constant's line is missing or appears twice.
+ */
+export function withConstants(
+  code: string,
+  values: Record<string, number>,
+): string {
+  let out = code;
+  for (const [name, value] of Object.entries(values)) {
+    const re = new RegExp(`^const ${name}: u32 = \\d+u;`, "gm");
+    const hits = out.match(re)?.length ?? 0;
+    if (hits !== 1) {
+      throw new Error(
+        `kernel has ${hits} lines "const ${name}: u32 = …u;", expected 1`,
+      );
+    }
+    out = out.replace(re, `const ${name}: u32 = ${value}u;`);
+  }
+  return out;
+}
+
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+
+/** The bits of `value` rounded to f32, as a u32 uniform word. Internal. */
+export function f32Bits(value: number): number {
+  scratchF32[0] = value;
+  return scratchU32[0];
 }
