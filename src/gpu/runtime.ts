@@ -170,8 +170,10 @@ export interface ComputeContext {
 export interface ReadRequest {
   /** The buffer. */
   buffer: GPUBuffer;
-  /** Bytes to read from offset 0. */
+  /** Bytes to read. */
   bytes: number;
+  /** Byte offset in `buffer` to read from, a multiple of 4. Default `0`. */
+  offset?: number;
 }
 
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
@@ -737,7 +739,7 @@ export class MhcGpu {
       reads.forEach((r, i) =>
         encoder.copyBufferToBuffer(
           r.buffer,
-          0,
+          r.offset ?? 0,
           staging!,
           offsets[i],
           roundUp4(r.bytes),
@@ -806,11 +808,8 @@ export class MhcGpu {
    * @throws {GpuError} On a validation error or a lost device.
    */
   read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
-    return this.compute("read", (ctx) => {
-      const tmp = ctx.output(bytes);
-      ctx.encoder.copyBufferToBuffer(buffer, offset, tmp, 0, roundUp4(bytes));
-      return [{ buffer: tmp, bytes }];
-    }).then(([b]) => b);
+    return this.compute("read", () => [{ buffer, bytes, offset }])
+      .then(([b]) => b);
   }
 
   /**
