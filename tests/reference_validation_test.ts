@@ -130,53 +130,79 @@ interface Case {
   message: string;
 }
 
-/** Wrong length of argument `key`, expected `len` and layout `layout`. */
+/** Where an array argument sits in {@linkcode Args}, e.g. `["mhcParams", "phi"]`. */
+type Path = readonly (string | number)[];
+
+/** Replaces the array at `path` in the arguments. */
+function setAt(a: Args, path: Path, v: unknown): void {
+  let o: Any = a;
+  for (const k of path.slice(0, -1)) o = o[k];
+  o[path[path.length - 1]] = v;
+}
+
+/** The array at `path` in the arguments. */
+function getAt(a: Args, path: Path): Float64Array {
+  let o: Any = a;
+  for (const k of path) o = o[k];
+  return o;
+}
+
+/** Wrong length of the argument called `name` at `path`: `len`, `layout`. */
 function wrongLength(
   name: string,
-  get: (a: Args) => Float64Array,
-  set: (a: Args, v: Float64Array) => void,
+  path: Path,
   len: number,
   layout: string,
 ): Case[] {
   return [len - 1, len + 1, 0].map((bad) => ({
-    edit: (a) => set(a, new Float64Array(bad).fill(get(a)[0])),
+    edit: (a) => setAt(a, path, new Float64Array(bad).fill(getAt(a, path)[0])),
     error: RangeError,
     message: `${name} must have length ${len} (${layout}), got ${bad}`,
   }));
 }
 
-/** Not a typed array, and the other float type than the main input. */
+/**
+ * Not a typed array, and (unless `like` is null) the other float type than
+ * the argument called `like`.
+ */
 function wrongType(
   name: string,
-  set: (a: Args, v: Any) => void,
+  path: Path,
   len: number,
   like: string | null,
 ): Case[] {
+  const bad = (v: unknown, got: string): Case => ({
+    edit: (a) => setAt(a, path, v),
+    error: TypeError,
+    message: `${name} must be a Float32Array or Float64Array, got ${got}`,
+  });
   const cases: Case[] = [
-    {
-      edit: (a) => set(a, Array.from({ length: len }, () => 0.5)),
-      error: TypeError,
-      message: `${name} must be a Float32Array or Float64Array, got Array`,
-    },
-    {
-      edit: (a) => set(a, new Int32Array(len)),
-      error: TypeError,
-      message: `${name} must be a Float32Array or Float64Array, got Int32Array`,
-    },
-    {
-      edit: (a) => set(a, undefined),
-      error: TypeError,
-      message: `${name} must be a Float32Array or Float64Array, got undefined`,
-    },
+    bad(Array.from({ length: len }, () => 0.5), "Array"),
+    bad(new Int32Array(len), "Int32Array"),
+    bad(undefined, "undefined"),
   ];
   if (like !== null) {
     cases.push({
-      edit: (a) => set(a, new Float32Array(len)),
+      edit: (a) => setAt(a, path, new Float32Array(len)),
       error: TypeError,
       message: `${name} must be a Float64Array like ${like}, got Float32Array`,
     });
   }
   return cases;
+}
+
+/** Both kinds of bad array for one argument. */
+function arrayArg(
+  name: string,
+  path: Path,
+  len: number,
+  layout: string,
+  like: string | null = "x",
+): Case[] {
+  return [
+    ...wrongLength(name, path, len, layout),
+    ...wrongType(name, path, len, like),
+  ];
 }
 
 /** Bad sizes `n`, `C`, `T` (zero, fractional, negative, NaN, missing, string). */
@@ -293,262 +319,60 @@ function backwardCases(
       error: TypeError,
       message: "grads must be an object, got null",
     },
-    ...wrongLength(
+    ...arrayArg(
       "forward.logits",
-      (a) => a[fwd].logits,
-      (a, v) => {
-        a[fwd].logits = v;
-      },
+      [fwd, "logits"],
       T * K,
       `[T, n²+2n] = [${T}, ${K}]`,
     ),
-    ...wrongLength(
-      "forward.invRms",
-      (a) => a[fwd].invRms,
-      (a, v) => {
-        a[fwd].invRms = v;
-      },
-      invRmsLen,
-      invRmsLayout,
-    ),
-    ...wrongType(
-      "forward.logits",
-      (a, v) => {
-        a[fwd].logits = v;
-      },
-      T * K,
-      "x",
-    ),
-    ...wrongType(
-      "forward.invRms",
-      (a, v) => {
-        a[fwd].invRms = v;
-      },
-      invRmsLen,
-      "x",
-    ),
-    ...(["hPre", "hPost", "hRes"] as const).flatMap((g) => {
-      const len = g === "hRes" ? T * n * n : T * n;
-      return [
-        ...wrongLength(
-          `grads.${g}`,
-          (a) => a.coefGrads[g],
-          (a, v) => {
-            a.coefGrads[g] = v;
-          },
-          len,
-          g === "hRes" ? TNN : TN,
-        ),
-        ...wrongType(
-          `grads.${g}`,
-          (a, v) => {
-            a.coefGrads[g] = v;
-          },
-          len,
-          "x",
-        ),
-      ];
-    }),
+    ...arrayArg("forward.invRms", [fwd, "invRms"], invRmsLen, invRmsLayout),
+    ...arrayArg("grads.hPre", ["coefGrads", "hPre"], T * n, TN),
+    ...arrayArg("grads.hPost", ["coefGrads", "hPost"], T * n, TN),
+    ...arrayArg("grads.hRes", ["coefGrads", "hRes"], T * n * n, TNN),
   ];
 }
 
-const xCases = (like: string | null = null): Case[] => [
-  ...wrongLength(
-    "x",
-    (a) => a.x,
-    (a, v) => {
-      a.x = v;
-    },
-    T * n * C,
-    TNC,
-  ),
-  ...wrongType(
-    "x",
-    (a, v) => {
-      a.x = v;
-    },
-    T * n * C,
-    like,
-  ),
-];
+const xCases = (like: string | null = null): Case[] =>
+  arrayArg("x", ["x"], T * n * C, TNC, like);
+
+const shapeCases = (): Case[] => badSizes(shape(), ["n", "C", "T"]);
 
 const coefficientCases = (): Case[] => [
   ...xCases(),
-  ...badSizes(shape(), ["n", "C", "T"]),
+  ...shapeCases(),
   ...badNormEps(),
-  ...wrongLength(
-    "params.phi",
-    (a) => a.mhcParams.phi,
-    (a, v) => {
-      a.mhcParams.phi = v;
-    },
-    n * C * K,
-    mhcPhiLayout,
-  ),
-  ...wrongType(
-    "params.phi",
-    (a, v) => {
-      a.mhcParams.phi = v;
-    },
-    n * C * K,
-    "x",
-  ),
-  ...wrongLength(
-    "params.bias",
-    (a) => a.mhcParams.bias,
-    (a, v) => {
-      a.mhcParams.bias = v;
-    },
-    K,
-    biasLayout,
-  ),
-  ...wrongType(
-    "params.bias",
-    (a, v) => {
-      a.mhcParams.bias = v;
-    },
-    K,
-    "x",
-  ),
+  ...arrayArg("params.phi", ["mhcParams", "phi"], n * C * K, mhcPhiLayout),
+  ...arrayArg("params.bias", ["mhcParams", "bias"], K, biasLayout),
   ...badAlphas("mhcParams"),
   ...badSinkhorn(shape()),
 ];
 
 const hcCases = (): Case[] => [
   ...xCases(),
-  ...badSizes(shape(), ["n", "C", "T"]),
+  ...shapeCases(),
   ...badNormEps(),
-  ...wrongLength(
+  ...arrayArg(
     "params.theta",
-    (a) => a.hcParams.theta,
-    (a, v) => {
-      a.hcParams.theta = v;
-    },
+    ["hcParams", "theta"],
     (n + 2) * C,
     `[n + 2, C] = [${n + 2}, ${C}]`,
   ),
-  ...wrongType(
-    "params.theta",
-    (a, v) => {
-      a.hcParams.theta = v;
-    },
-    (n + 2) * C,
-    "x",
-  ),
-  ...wrongLength(
-    "params.bias",
-    (a) => a.hcParams.bias,
-    (a, v) => {
-      a.hcParams.bias = v;
-    },
-    K,
-    biasLayout,
-  ),
-  ...wrongType(
-    "params.bias",
-    (a, v) => {
-      a.hcParams.bias = v;
-    },
-    K,
-    "x",
-  ),
+  ...arrayArg("params.bias", ["hcParams", "bias"], K, biasLayout),
   ...badAlphas("hcParams"),
 ];
 
-const hPreCases: Case[] = [
-  ...wrongLength(
-    "hPre",
-    (a) => a.hPre,
-    (a, v) => {
-      a.hPre = v;
-    },
-    T * n,
-    TN,
-  ),
-  ...wrongType(
-    "hPre",
-    (a, v) => {
-      a.hPre = v;
-    },
-    T * n,
-    "x",
-  ),
-];
+const hPreCases: Case[] = arrayArg("hPre", ["hPre"], T * n, TN);
 
 const postCases: Case[] = [
   ...xCases(),
-  ...badSizes(shape(), ["n", "C", "T"]),
-  ...wrongLength(
-    "y",
-    (a) => a.y,
-    (a, v) => {
-      a.y = v;
-    },
-    T * C,
-    TC,
-  ),
-  ...wrongType(
-    "y",
-    (a, v) => {
-      a.y = v;
-    },
-    T * C,
-    "x",
-  ),
-  ...wrongLength(
-    "hPost",
-    (a) => a.hPost,
-    (a, v) => {
-      a.hPost = v;
-    },
-    T * n,
-    TN,
-  ),
-  ...wrongType(
-    "hPost",
-    (a, v) => {
-      a.hPost = v;
-    },
-    T * n,
-    "x",
-  ),
-  ...wrongLength(
-    "hRes",
-    (a) => a.hRes,
-    (a, v) => {
-      a.hRes = v;
-    },
-    T * n * n,
-    TNN,
-  ),
-  ...wrongType(
-    "hRes",
-    (a, v) => {
-      a.hRes = v;
-    },
-    T * n * n,
-    "x",
-  ),
+  ...shapeCases(),
+  ...arrayArg("y", ["y"], T * C, TC),
+  ...arrayArg("hPost", ["hPost"], T * n, TN),
+  ...arrayArg("hRes", ["hRes"], T * n * n, TNN),
 ];
 
 const logitCases: Case[] = [
-  ...wrongLength(
-    "logits",
-    (a) => a.logits,
-    (a, v) => {
-      a.logits = v;
-    },
-    T * n * n,
-    TNN,
-  ),
-  ...wrongType(
-    "logits",
-    (a, v) => {
-      a.logits = v;
-    },
-    T * n * n,
-    null,
-  ),
+  ...arrayArg("logits", ["logits"], T * n * n, TNN, null),
   ...badSizes({ n, T }, ["n", "T"]),
   ...badSinkhorn({ n, T }),
 ];
@@ -557,72 +381,24 @@ const CASES: Record<keyof typeof CALLS, Case[]> = {
   sinkhornKnopp: logitCases,
   sinkhornKnoppBackward: [
     ...logitCases,
-    ...wrongLength(
-      "gradOutput",
-      (a) => a.gradH,
-      (a, v) => {
-        a.gradH = v;
-      },
-      T * n * n,
-      TNN,
-    ),
-    ...wrongType(
-      "gradOutput",
-      (a, v) => {
-        a.gradH = v;
-      },
-      T * n * n,
-      "logits",
-    ),
+    ...arrayArg("gradOutput", ["gradH"], T * n * n, TNN, "logits"),
   ],
   mhcCoefficients: coefficientCases(),
   mhcCoefficientsBackward: [
     ...coefficientCases(),
     ...backwardCases("mhcFwd", T, `[T] = [${T}]`),
   ],
-  mhcPre: [...xCases(), ...badSizes(shape(), ["n", "C", "T"]), ...hPreCases],
+  mhcPre: [...xCases(), ...shapeCases(), ...hPreCases],
   mhcPreBackward: [
     ...xCases(),
-    ...badSizes(shape(), ["n", "C", "T"]),
+    ...shapeCases(),
     ...hPreCases,
-    ...wrongLength(
-      "gradU",
-      (a) => a.gradU,
-      (a, v) => {
-        a.gradU = v;
-      },
-      T * C,
-      TC,
-    ),
-    ...wrongType(
-      "gradU",
-      (a, v) => {
-        a.gradU = v;
-      },
-      T * C,
-      "x",
-    ),
+    ...arrayArg("gradU", ["gradU"], T * C, TC),
   ],
   mhcPost: postCases,
   mhcPostBackward: [
     ...postCases,
-    ...wrongLength(
-      "gradOut",
-      (a) => a.gradOut,
-      (a, v) => {
-        a.gradOut = v;
-      },
-      T * n * C,
-      TNC,
-    ),
-    ...wrongType(
-      "gradOut",
-      (a, v) => {
-        a.gradOut = v;
-      },
-      T * n * C,
-      "x",
-    ),
+    ...arrayArg("gradOut", ["gradOut"], T * n * C, TNC),
   ],
   hcCoefficients: hcCases(),
   hcCoefficientsBackward: [
@@ -630,85 +406,22 @@ const CASES: Record<keyof typeof CALLS, Case[]> = {
     ...backwardCases("hcFwd", T * n, TN),
   ],
   expandStreams: [
-    ...wrongLength(
-      "embedding",
-      (a) => a.y,
-      (a, v) => {
-        a.y = v;
-      },
-      T * C,
-      TC,
-    ),
-    ...wrongType(
-      "embedding",
-      (a, v) => {
-        a.y = v;
-      },
-      T * C,
-      null,
-    ),
-    ...badSizes(shape(), ["n", "C", "T"]),
+    ...arrayArg("embedding", ["y"], T * C, TC, null),
+    ...shapeCases(),
   ],
   expandStreamsBackward: [
-    ...wrongLength(
-      "gradX",
-      (a) => a.gradOut,
-      (a, v) => {
-        a.gradOut = v;
-      },
-      T * n * C,
-      TNC,
-    ),
-    ...wrongType(
-      "gradX",
-      (a, v) => {
-        a.gradOut = v;
-      },
-      T * n * C,
-      null,
-    ),
-    ...badSizes(shape(), ["n", "C", "T"]),
+    ...arrayArg("gradX", ["gradOut"], T * n * C, TNC, null),
+    ...shapeCases(),
   ],
-  reduceStreams: [...xCases(), ...badSizes(shape(), ["n", "C", "T"])],
+  reduceStreams: [...xCases(), ...shapeCases()],
   reduceStreamsBackward: [
-    ...wrongLength(
-      "gradY",
-      (a) => a.gradU,
-      (a, v) => {
-        a.gradU = v;
-      },
-      T * C,
-      TC,
-    ),
-    ...wrongType(
-      "gradY",
-      (a, v) => {
-        a.gradU = v;
-      },
-      T * C,
-      null,
-    ),
-    ...badSizes(shape(), ["n", "C", "T"]),
+    ...arrayArg("gradY", ["gradU"], T * C, TC, null),
+    ...shapeCases(),
   ],
   amaxGain: [
     ...badSizes({ n, T }, ["n", "T"]),
-    ...wrongLength(
-      "hRes[1]",
-      (a) => a.sites[1],
-      (a, v) => {
-        a.sites[1] = v;
-      },
-      T * n * n,
-      TNN,
-    ),
-    ...wrongType(
-      "hRes[0]",
-      (a, v) => {
-        a.sites[0] = v;
-      },
-      T * n * n,
-      null,
-    ),
+    ...wrongLength("hRes[1]", ["sites", 1], T * n * n, TNN),
+    ...wrongType("hRes[0]", ["sites", 0], T * n * n, null),
     {
       edit: (a) => {
         a.sites = [];
