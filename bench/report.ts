@@ -10,7 +10,8 @@
  * - `--out PATH` writes there instead (the existing file at PATH, else
  *   bench/RESULTS.md, is the starting point).
  * - `--only pre,post` measures only some families (quick looks; the copy
- *   bandwidths are always measured, the variants with `post`).
+ *   bandwidths are always measured, the variants with `post`); `train`
+ *   names the training section (tokens/s of the CPU and WebGPU trainers).
  *
  * WGSL rows: several calls per submit, GPU timestamps where the adapter has
  * them, median of several submits after a warm-up; then each kernel's
@@ -43,6 +44,11 @@ import {
   runSinkhornVariants,
   type SinkhornVariantRow,
 } from "./sinkhorn_variants.ts";
+import {
+  measureTraining,
+  type TrainingRow,
+  trainingTable,
+} from "./training.ts";
 
 const FAMILIES: Family[] = ["pre", "post", "coefficients", "sinkhorn"];
 /** Target duration of one reference call, in ms. */
@@ -414,6 +420,7 @@ async function writeResults(
   variants: VariantRow[],
   skVariants: SinkhornVariantRow[],
   done: boolean,
+  training: TrainingRow[] = [],
 ): Promise<void> {
   failures.length = 0;
   const gpuRows = rows.filter((r) => r.c.backend !== "reference");
@@ -493,6 +500,13 @@ async function writeResults(
       ...sinkhornVariantTable(skVariants, rows),
     ], `### Sinkhorn variants: ${section}`);
   }
+  if (training.length) {
+    text = replaceBlock(text, `bench:training ${section}`, [
+      `_The trainer, generated in the same run as the tables above (${date}), on ${env.adapter.name} and the CPU._`,
+      "",
+      ...trainingTable(training),
+    ], `### Training: ${section}`);
+  }
   const outDir = outPath.slice(0, outPath.lastIndexOf("/") + 1);
   if (outDir) await Deno.mkdir(outDir, { recursive: true });
   await Deno.writeTextFile(outPath, text);
@@ -539,4 +553,8 @@ const skVariants = families.includes("sinkhorn")
   ? await runSinkhornVariants(env, sizes, log)
   : [];
 
-await writeResults(rows, variants, skVariants, true);
+const training = only && !only.includes("train")
+  ? []
+  : await measureTraining(env, log);
+
+await writeResults(rows, variants, skVariants, true, training);

@@ -24,6 +24,11 @@ import {
   SafetensorsError,
 } from "../src/train/safetensors.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { CpuDevice } from "../src/train/cpu/device.ts";
+import type { TrainConfig as Cfg } from "../src/train/config.ts";
+
+const cpu = (cfg: Cfg) => new Trainer(cfg, data, new CpuDevice(cfg));
+const cpuDevice = (cfg: Cfg) => Promise.resolve(new CpuDevice(cfg));
 
 const CFG: TrainConfig = {
   ...DEFAULTS,
@@ -143,23 +148,25 @@ describe("the safetensors writer", () => {
 });
 
 describe("a training checkpoint", () => {
-  it("restores weights, moments, step and data position so that training continues identically", () => {
-    const a = new Trainer(CFG, data);
-    for (let i = 0; i < 4; i++) a.trainStep();
-    const bytes = encodeCheckpoint(a, { trainMs: 12, profile: { matmul: 3 } });
+  it("restores weights, moments, step and data position so that training continues identically", async () => {
+    const a = cpu(CFG);
+    for (let i = 0; i < 4; i++) await a.trainStep();
+    const bytes = await encodeCheckpoint(a, {
+      trainMs: 12,
+      profile: { matmul: 3 },
+    });
     const ckpt = decodeCheckpoint(bytes, "mem");
     assertEquals(ckpt.cfg, CFG);
     assertEquals(ckpt.state.step, 4);
     assertEquals(ckpt.state.trainMs, 12);
-    const b = restoreTrainer(ckpt, data, "mem");
-    assertEquals(b.model.params, a.model.params);
-    assertEquals(b.opt.m, a.opt.m);
-    assertEquals(b.opt.v, a.opt.v);
-    assertEquals(b.opt.t, a.opt.t);
+    assertEquals(ckpt.state.device, "cpu");
+    const b = await restoreTrainer(ckpt, data, "mem", cpuDevice);
+    assertEquals(await b.device.readState(), await a.device.readState());
     assertEquals(b.step, a.step);
     assertEquals(b.sampler.getState(), a.sampler.getState());
+    assertEquals(b.device.profile(), { matmul: 3 });
     for (let i = 0; i < 3; i++) {
-      const ra = a.trainStep(), rb = b.trainStep();
+      const ra = await a.trainStep(), rb = await b.trainStep();
       assertEquals([rb.step, rb.loss, rb.lr, rb.gradNorm], [
         ra.step,
         ra.loss,
@@ -167,15 +174,15 @@ describe("a training checkpoint", () => {
         ra.gradNorm,
       ]);
     }
-    assertEquals(b.model.params, a.model.params);
+    assertEquals(await b.device.readState(), await a.device.readState());
   });
 
-  it("names the weights plainly and the optimiser moments optimizer.m.* and optimizer.v.*", () => {
-    const t = new Trainer({ ...CFG, mode: "mhc" }, data);
+  it("names the weights plainly and the optimiser moments optimizer.m.* and optimizer.v.*", async () => {
+    const t = cpu({ ...CFG, mode: "mhc" });
     const file = decodeSafetensors(
-      encodeCheckpoint(t, { trainMs: 0, profile: {} }),
+      await encodeCheckpoint(t, { trainMs: 0, profile: {} }),
     );
-    for (const spec of t.model.layout) {
+    for (const spec of (t.device as CpuDevice).model.layout) {
       assertEquals(file.tensors.get(spec.name)!.shape, spec.shape);
       assert(file.tensors.has(`optimizer.m.${spec.name}`));
       assert(file.tensors.has(`optimizer.v.${spec.name}`));
@@ -184,29 +191,32 @@ describe("a training checkpoint", () => {
     assertEquals(file.metadata.format, "birkhoff-mhc-train/1");
   });
 
-  it("refuses corrupt bytes, another format and other data with one line", () => {
-    const t = new Trainer(CFG, data);
-    const bytes = encodeCheckpoint(t, { trainMs: 0, profile: {} });
+  it("refuses corrupt bytes, another format and other data with one line", async () => {
+    const t = cpu(CFG);
+    const bytes = await encodeCheckpoint(t, { trainMs: 0, profile: {} });
     const errors: unknown[] = [];
-    const catchIt = (fn: () => unknown) => {
+    const catchIt = async (fn: () => unknown) => {
       try {
-        fn();
+        await fn();
       } catch (e) {
         errors.push(e);
       }
     };
-    catchIt(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 1), "x"));
-    catchIt(() =>
+    await catchIt(() =>
+      decodeCheckpoint(bytes.subarray(0, bytes.length - 1), "x")
+    );
+    await catchIt(() =>
       decodeCheckpoint(
         encodeSafetensors([], { format: "something-else" }),
         "x",
       )
     );
-    catchIt(() =>
+    await catchIt(() =>
       restoreTrainer(
         decodeCheckpoint(bytes, "x"),
         syntheticDataset(4, 1 << 14),
         "x",
+        cpuDevice,
       )
     );
     assertEquals(errors.length, 3);

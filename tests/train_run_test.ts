@@ -11,6 +11,7 @@ import { streamSpread } from "../src/train/metrics.ts";
 import { ProgressLine } from "../src/train/progress.ts";
 import { execute, Interrupted, readMetrics } from "../src/train/run.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { CpuDevice } from "../src/train/cpu/device.ts";
 import { decodeSafetensors } from "../src/train/safetensors.ts";
 import type { Command } from "../src/train/cli.ts";
 
@@ -45,42 +46,50 @@ function command(
     out,
     resume,
     sampleBytes: 0,
+    device: "cpu",
+    recompute: false,
   };
 }
 
 describe("a tiny training run", () => {
-  it("lowers the validation loss well below its starting value", () => {
-    const t = new Trainer({ ...TINY, mode: "mhc" }, data);
-    const before = t.evaluate().valLoss;
-    for (let i = 0; i < TINY.steps; i++) t.trainStep();
-    const after = t.evaluate().valLoss;
+  it("lowers the validation loss well below its starting value", async () => {
+    const cfg = { ...TINY, mode: "mhc" as const };
+    const t = new Trainer(cfg, data, new CpuDevice(cfg));
+    const before = (await t.evaluate()).valLoss;
+    for (let i = 0; i < TINY.steps; i++) await t.trainStep();
+    const after = (await t.evaluate()).valLoss;
     // ln 256 ≈ 5.55 at the start; learning the byte frequencies alone gets
     // below 3.5 nats/byte.
     assertGreater(before, 5);
     assertLess(after, before - 2, `val loss ${before} → ${after}`);
   });
 
-  it("makes the mHC streams different although they start as equal copies", () => {
-    const t = new Trainer({ ...TINY, mode: "mhc" }, data);
-    const first = t.evaluate();
+  it("makes the mHC streams different although they start as equal copies", async () => {
+    const cfg = { ...TINY, mode: "mhc" as const };
+    const device = new CpuDevice(cfg);
+    const t = new Trainer(cfg, data, device);
+    const first = await t.evaluate();
     const n = TINY.streams, C = TINY.width, L = TINY.layers;
     const tokens = TINY.batch * TINY.context;
     // Before training, every state's streams are copies up to rounding
     // (H_res rows sum to 1, H_post is the same for every stream).
     for (const s of first.streamSpread!) assertLess(s, 1e-5);
-    for (let i = 0; i < 40; i++) t.trainStep();
-    const later = t.evaluate();
+    for (let i = 0; i < 40; i++) await t.trainStep();
+    const later = await t.evaluate();
     const last = later.streamSpread![2 * L];
     assertGreater(last, 1e-3, `spread of the last state ${last}`);
     assertGreater(last, 100 * first.streamSpread![2 * L]);
     // The same measure computed directly from the model's last state.
-    t.model.forward(
+    device.model.forward(
       data.val.subarray(0, tokens),
       null,
       TINY.batch,
       TINY.context,
     );
-    assertGreater(streamSpread(t.model.streamState(2 * L), n, C, tokens), 0);
+    assertGreater(
+      streamSpread(device.model.streamState(2 * L), n, C, tokens),
+      0,
+    );
   });
 
   it("resumes after an interruption with exactly the same losses and weights", async () => {

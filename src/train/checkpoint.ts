@@ -20,6 +20,8 @@ import {
 } from "./safetensors.ts";
 import { Trainer } from "./trainer.ts";
 import type { Dataset } from "./data.ts";
+import type { DeviceKind, StepDevice } from "./device.ts";
+import { parameterLayout } from "./model.ts";
 
 /** File name of the checkpoint inside a run directory. */
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
@@ -41,6 +43,8 @@ export interface RunState {
   trainMs: number;
   /** Per-op milliseconds so far. */
   profile: Record<string, number>;
+  /** The device that trained the steps so far (per-op times are its own). */
+  device?: DeviceKind;
 }
 
 /** A checkpoint read back. */
@@ -67,29 +71,30 @@ export function fnv1a(bytes: Uint8Array): string {
 }
 
 /**
- * Encodes a trainer's full state as safetensors bytes.
+ * Encodes a trainer's full state as safetensors bytes. The tensors are in
+ * the device-independent layout, so the file resumes on either device.
+ * Await every submitted step first.
  *
  * @param trainer The run.
  * @param extra Training time and per-op profile to carry over.
  * @returns The file's bytes.
  */
-export function encodeCheckpoint(
+export async function encodeCheckpoint(
   trainer: Trainer,
   extra: { trainMs: number; profile: Record<string, number> },
-): Uint8Array {
-  const m = trainer.model, opt = trainer.opt;
+): Promise<Uint8Array> {
+  const layout = parameterLayout(trainer.cfg);
+  const st = await trainer.device.readState();
   const tensors: [string, Tensor][] = [];
   const slice = (a: Float32Array, o: number, n: number) => a.subarray(o, o + n);
-  for (const s of m.layout) {
-    tensors.push([s.name, {
-      dtype: "F32",
-      shape: s.shape,
-      data: slice(m.params, s.offset, s.size),
-    }]);
-  }
-  for (const [prefix, arr] of [["m", opt.m], ["v", opt.v]] as const) {
-    for (const s of m.layout) {
-      tensors.push([`optimizer.${prefix}.${s.name}`, {
+  for (
+    const [prefix, arr] of [["", st.params], ["optimizer.m.", st.m], [
+      "optimizer.v.",
+      st.v,
+    ]] as const
+  ) {
+    for (const s of layout) {
+      tensors.push([`${prefix}${s.name}`, {
         dtype: "F32",
         shape: s.shape,
         data: slice(arr, s.offset, s.size),
@@ -98,11 +103,12 @@ export function encodeCheckpoint(
   }
   const state: RunState = {
     step: trainer.step,
-    adamStep: opt.t,
+    adamStep: st.adamStep,
     sampler: trainer.sampler.getState(),
     dataHash: fnv1a(trainer.data.train),
     trainMs: extra.trainMs,
     profile: extra.profile,
+    device: trainer.device.kind,
   };
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
@@ -181,31 +187,35 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): Checkpoint {
 /**
  * Rebuilds a trainer from a checkpoint: same configuration, weights, moments,
  * step and data position, so that training continues exactly as if it had
- * not stopped.
+ * not stopped (bit for bit on the device that wrote it).
  *
  * @param ckpt A decoded checkpoint.
  * @param data The dataset (must be the one the run trained on).
  * @param path The checkpoint's path, for messages.
+ * @param makeDevice Builds the device for the checkpoint's configuration.
  * @returns The restored trainer.
  * @throws {UsageError} When a tensor is missing or has the wrong shape, or the data differ.
  */
-export function restoreTrainer(
+export async function restoreTrainer(
   ckpt: Checkpoint,
   data: Dataset,
   path: string,
-): Trainer {
+  makeDevice: (cfg: TrainConfig) => Promise<StepDevice>,
+): Promise<Trainer> {
   const bad = (why: string) =>
     new UsageError(`checkpoint ${path} is not usable: ${why}`);
   if (fnv1a(data.train) !== ckpt.state.dataHash) {
     throw bad("the training data differ from the data it was trained on");
   }
-  let trainer: Trainer;
+  let layout;
   try {
-    trainer = new Trainer(ckpt.cfg, data);
+    layout = parameterLayout(ckpt.cfg);
   } catch (e) {
     throw bad(`its config is invalid (${e instanceof Error ? e.message : e})`);
   }
-  const m = trainer.model, opt = trainer.opt;
+  const total = layout.reduce((a, s) => a + s.size, 0);
+  const params = new Float32Array(total), m = new Float32Array(total);
+  const v = new Float32Array(total);
   const load = (
     name: string,
     into: Float32Array,
@@ -219,17 +229,32 @@ export function restoreTrainer(
     }
     into.set(t.data, offset);
   };
-  for (const s of m.layout) {
-    load(s.name, m.params, s.offset, s.size);
-    load(`optimizer.m.${s.name}`, opt.m, s.offset, s.size);
-    load(`optimizer.v.${s.name}`, opt.v, s.offset, s.size);
+  for (const s of layout) {
+    load(s.name, params, s.offset, s.size);
+    load(`optimizer.m.${s.name}`, m, s.offset, s.size);
+    load(`optimizer.v.${s.name}`, v, s.offset, s.size);
   }
-  opt.t = ckpt.state.adamStep;
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer(ckpt.cfg, data, await makeDevice(ckpt.cfg));
+  } catch (e) {
+    if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+    throw bad(`its config is invalid (${e.message})`);
+  }
+  await trainer.device.writeState({
+    params,
+    m,
+    v,
+    adamStep: ckpt.state.adamStep,
+  });
   trainer.step = ckpt.state.step;
   try {
     trainer.sampler.setState(ckpt.state.sampler);
   } catch {
     throw bad("its data-order state is invalid");
+  }
+  if ((ckpt.state.device ?? "cpu") === trainer.device.kind) {
+    trainer.device.loadProfile(ckpt.state.profile ?? {});
   }
   return trainer;
 }

@@ -10,6 +10,7 @@ import { parseArgs } from "@std/cli/parse-args";
 import { CONNECTION_MODES, type ConnectionMode } from "./connection.ts";
 import { DEFAULTS, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./device.ts";
 
 /** Default number of bytes generated after training. */
 export const DEFAULT_SAMPLE_BYTES = 300;
@@ -30,12 +31,16 @@ export interface Command {
   resume: string | null;
   /** Bytes to generate after training. */
   sampleBytes: number;
+  /** Where to train: `auto` (WebGPU when an adapter is found), `webgpu`, `cpu`. */
+  device: DeviceChoice;
+  /** Recompute the HC/mHC site intermediates in the backward (WebGPU). */
+  recompute: boolean;
 }
 
 interface OptionSpec {
   flag: string;
-  key: keyof TrainConfig | "out" | "resume" | "sampleBytes";
-  kind: "int" | "count" | "number" | "mode" | "path";
+  key: keyof TrainConfig | "out" | "resume" | "sampleBytes" | "device";
+  kind: "int" | "count" | "number" | "mode" | "path" | "device";
   arg: string;
   help: string;
   /** Allowed with --resume (changes nothing that the checkpoint fixes). */
@@ -167,6 +172,14 @@ const OPTIONS: OptionSpec[] = [
     help: "continue the run in DIR from its checkpoint",
   },
   {
+    flag: "device",
+    key: "device",
+    kind: "device",
+    arg: "auto|webgpu|cpu",
+    help: "where to train: WebGPU when an adapter is found, else the CPU",
+    resumable: true,
+  },
+  {
     flag: "sample-bytes",
     key: "sampleBytes",
     kind: "int",
@@ -186,6 +199,8 @@ function defaultText(spec: OptionSpec): string {
       return "none";
     case "sampleBytes":
       return String(DEFAULT_SAMPLE_BYTES);
+    case "device":
+      return "auto";
     default:
       return String(DEFAULTS[spec.key]);
   }
@@ -199,6 +214,11 @@ export function helpText(): string {
   rows.push([
     "--compare",
     "train residual, HC and mHC (same seed and data), one combined report",
+    "off",
+  ]);
+  rows.push([
+    "--recompute",
+    "WebGPU: recompute each HC/mHC site's intermediates in the backward (less memory)",
     "off",
   ]);
   rows.push(["-h, --help", "show this help", ""]);
@@ -217,13 +237,14 @@ export function helpText(): string {
     "",
     "Outputs (in the output directory): metrics.jsonl, checkpoint.safetensors,",
     "report.svg, sample.txt, summary.txt. Ctrl-C saves a checkpoint; continue",
-    "with --resume DIR.",
+    "with --resume DIR (on either device).",
     "",
     "Examples:",
     "  deno task train                         # mHC, n = 4, synthetic corpus",
     "  deno task train --compare               # residual vs HC vs mHC",
     "  deno task train --data book.txt --steps 2000",
     "  deno task train --resume runs/mhc-20260101-120000",
+    "  deno task train --device cpu            # the TypeScript trainer",
   ].join("\n");
 }
 
@@ -264,6 +285,13 @@ function parseValue(spec: OptionSpec, raw: string): unknown {
       return raw as ConnectionMode;
     case "path":
       return raw;
+    case "device":
+      if (!(DEVICE_CHOICES as readonly string[]).includes(raw)) {
+        throw new UsageError(
+          `${name} must be one of ${DEVICE_CHOICES.join(", ")}, got "${raw}"`,
+        );
+      }
+      return raw as DeviceChoice;
   }
 }
 
@@ -279,7 +307,7 @@ export function parseCommand(args: string[]): Command {
   const unknown: string[] = [];
   const flags = parseArgs(args, {
     string: OPTIONS.map((o) => o.flag),
-    boolean: ["compare", "help"],
+    boolean: ["compare", "help", "recompute"],
     alias: { h: "help" },
     unknown: (arg: string) => {
       unknown.push(arg);
@@ -319,6 +347,8 @@ export function parseCommand(args: string[]): Command {
     resume: (given.resume as string | undefined) ?? null,
     sampleBytes: (given.sampleBytes as number | undefined) ??
       DEFAULT_SAMPLE_BYTES,
+    device: (given.device as DeviceChoice | undefined) ?? "auto",
+    recompute: record.recompute === true,
   };
   if (help) return cmd;
   if (compare && given.mode !== undefined) {

@@ -22,7 +22,7 @@ import {
   STYLE,
   table,
 } from "./plot.ts";
-import type { RunResult } from "./run.ts";
+import type { RunResult } from "./result.ts";
 
 /** Colour of each mode. */
 export const MODE_COLORS: Record<string, string> = {
@@ -74,6 +74,16 @@ function smooth(
  */
 export function gainText(g: number): string {
   return g >= 1000 ? String(Math.round(g)) : g.toPrecision(3);
+}
+
+/** Bytes as MiB with one decimal. */
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** A signed percentage. */
+function pctText(x: number): string {
+  return `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(0)} %`;
 }
 
 /** At most this many sites get a heat map; deeper models show a spread. */
@@ -416,6 +426,30 @@ export function renderReport(
       } vs ${fmt(oh.residualMs, 3)} ms).`
       : "",
     "Max gain f/b: largest composite Amax gain (forward / backward) seen in any evaluation.",
+    `Device: ${results[0].device}${
+      results[0].bufferBytes
+        ? `; device buffers ${
+          results.map((r) => `${NAMES[r.cfg.mode]} ${mib(r.bufferBytes)}`).join(
+            ", ",
+          )
+        }`
+        : ""
+    }.`,
+    ...results.filter((r) => r.steps.some((s) => s.skipped)).map((r) =>
+      `${NAMES[r.cfg.mode]}: ${
+        r.steps.filter((s) => s.skipped).length
+      } steps skipped (gradient not finite; no update).`
+    ),
+    ...results.filter((r) => r.recompute).map((r) => {
+      const c = r.recompute!;
+      return `--recompute (${NAMES[r.cfg.mode]}${
+        c.used ? ", used in this run" : ""
+      }): buffers ${mib(c.bytes)} → ${mib(c.recomputeBytes)} (${
+        pctText(c.recomputeBytes / c.bytes - 1)
+      }), step ${fmt(c.ms, 3)} → ${fmt(c.recomputeMs, 3)} ms (${
+        pctText(c.recomputeMs / c.ms - 1)
+      }).`;
+    }),
   ];
   notes.forEach((t, i) =>
     parts.push(
@@ -473,7 +507,11 @@ export function renderReport(
   parts.push(
     barChart(
       { x: half + gap, y: tableTop, w: half, h: barsH },
-      "Per-op time of one CPU training step (ms, forward and backward)",
+      results[0].device.startsWith("webgpu")
+        ? (Object.keys(results[0].profile).length
+          ? "Per-op GPU time of one training step (ms, timestamp queries)"
+          : "Per-op GPU time: the adapter has no timestamp queries")
+        : "Per-op time of one CPU training step (ms, forward and backward)",
       shown.map(([label, values]) => ({ label, values })),
       results.map((r) => ({
         label: NAMES[r.cfg.mode],

@@ -20,13 +20,17 @@ import {
 } from "./checkpoint.ts";
 import { type Dataset, fileDataset, syntheticDataset } from "./data.ts";
 import { UsageError } from "./errors.ts";
-import { type FlopCount, flopsPerToken } from "./flops.ts";
+import { flopsPerToken } from "./flops.ts";
 import { duration, ProgressLine } from "./progress.ts";
 import { renderReport } from "./report.ts";
 import { generate, printable } from "./sample.ts";
 import { summaryParagraph } from "./summary.ts";
 import { type EvalRecord, type StepRecord, Trainer } from "./trainer.ts";
-import type { SourceEntropy } from "./corpus.ts";
+import type { Overhead, RecomputeCost, RunResult } from "./result.ts";
+import { type DeviceFactory, deviceFactory } from "./devices.ts";
+import { GpuError, type MhcGpu } from "../../mod.ts";
+import { GpuDevice } from "./gpu/device.ts";
+import { Model } from "./model.ts";
 
 /** Set by the SIGINT handler; the loop stops after the current step. */
 export interface StopSignal {
@@ -46,52 +50,6 @@ export class Interrupted extends Error {
     );
     this.name = "Interrupted";
   }
-}
-
-/** Step-time overhead of a mode against residual. */
-export interface Overhead {
-  /** Milliseconds per step of the mode. */
-  modeMs: number;
-  /** Milliseconds per step of a residual network of the same shape. */
-  residualMs: number;
-  /** Measured `modeMs / residualMs − 1`. */
-  measured: number;
-  /** `FLOPs(mode) / FLOPs(residual) − 1`. */
-  expected: number;
-  /** How it was measured. */
-  how: string;
-}
-
-/** Everything the report and the summary need about one finished run. */
-export interface RunResult {
-  /** Configuration. */
-  cfg: TrainConfig;
-  /** Run directory. */
-  dir: string;
-  /** Data description. */
-  dataName: string;
-  /** Source entropy (synthetic corpus only). */
-  entropy?: SourceEntropy;
-  /** Every step's record. */
-  steps: StepRecord[];
-  /** Every evaluation. */
-  evals: EvalRecord[];
-  /** Training time (steps only), milliseconds. */
-  trainMs: number;
-  /** Per-op milliseconds over all steps. */
-  profile: Record<string, number>;
-  /** FLOPs per token. */
-  flops: FlopCount;
-  /** Median step time, milliseconds. */
-  stepMs: number;
-  /** Tokens per second at the median step time. */
-  tokensPerSec: number;
-  /** Whether the loss became non-finite and training stopped. */
-  diverged: boolean;
-  /** Generated text. */
-  sample: string;
-  /** Step-time overhead against residual (HC and mHC). */
-  overhead?: Overhead;
 }
 
 const METRICS_FILE = "metrics.jsonl";
@@ -173,6 +131,7 @@ export async function readMetrics(
         gradNorm: num(r.gradNorm),
         ms: num(r.ms),
         tokensPerSec: num(r.tokensPerSec),
+        ...(r.skipped === true ? { skipped: true } : {}),
       });
     } else if (r.type === "eval") {
       evals.push({
@@ -202,11 +161,16 @@ export interface TrainOptions {
    * Test hook: after this step, behave as if Ctrl-C had been pressed.
    */
   stopAfter?: number;
+  /** Called once the run's inputs are checked, before it starts. */
+  announce?: () => void;
 }
 
 /**
  * Trains a run to its last step, logging metrics, writing checkpoints and
- * reacting to Ctrl-C; then samples text and collects the results.
+ * reacting to Ctrl-C; then samples text and collects the results. On
+ * WebGPU the next step is submitted before the current one's numbers are
+ * awaited (except before an evaluation, a checkpoint or the end), so the
+ * queue never waits on the CPU.
  *
  * @param trainer A fresh or restored trainer.
  * @param dir Its run directory (exists).
@@ -229,28 +193,42 @@ export async function trainToEnd(
   const save = async () => {
     await writeAtomic(
       join(dir, CHECKPOINT_FILE),
-      encodeCheckpoint(trainer, {
+      await encodeCheckpoint(trainer, {
         trainMs,
-        profile: trainer.profiler.totals(),
+        profile: trainer.device.profile(),
       }),
     );
   };
+  /** A step after which the loop must not run ahead. */
+  const syncPoint = (step: number) =>
+    step % cfg.evalEvery === 0 || step % cfg.checkpointEvery === 0 ||
+    step === cfg.steps || opts.stopAfter === step;
   let diverged = false;
   try {
     if (trainer.step === 0) {
-      const e = trainer.evaluate();
+      const e = await trainer.evaluate();
       write({ type: "eval", ...e });
     }
     const t0 = performance.now(), start = trainer.step;
-    let lastVal = NaN, badSteps = 0, lastYield = performance.now();
-    while (trainer.step < cfg.steps) {
-      const r = trainer.trainStep();
+    let lastVal = NaN, badSteps = 0, skipped = 0, lastYield = performance.now();
+    let pending: Promise<StepRecord> | null = trainer.step < cfg.steps
+      ? trainer.trainStep()
+      : null;
+    while (pending) {
+      // Run ahead by one step unless this one ends at a sync point.
+      const next = trainer.step < cfg.steps && !syncPoint(trainer.step) &&
+          !opts.stop.requested
+        ? trainer.trainStep()
+        : null;
+      const r = await pending;
+      pending = next;
       trainMs += r.ms;
+      if (r.skipped) skipped++;
       write({ type: "step", ...r });
       badSteps = Number.isFinite(r.loss) ? 0 : badSteps + 1;
       const done = r.step === cfg.steps;
       if (r.step % cfg.evalEvery === 0 || done) {
-        const e = trainer.evaluate();
+        const e = await trainer.evaluate();
         write({ type: "eval", ...e });
         lastVal = e.valLoss;
         const s = e.stability;
@@ -262,7 +240,8 @@ export async function trainToEnd(
               ? `, Amax gain fwd ${s.maxForwardGain.toPrecision(4)} bwd ${
                 s.maxBackwardGain.toPrecision(4)
               }, spread ${e.streamSpread!.at(-1)!.toFixed(3)}`
-              : ""),
+              : "") +
+            (skipped ? `, ${skipped} skipped steps` : ""),
         );
       }
       const elapsed = (performance.now() - t0) / 1000;
@@ -270,17 +249,24 @@ export async function trainToEnd(
       ui.update(
         `${label} step ${r.step}/${cfg.steps}  loss ${r.loss.toFixed(4)}  val ${
           Number.isFinite(lastVal) ? lastVal.toFixed(4) : "-"
-        }  ${Math.round(r.tokensPerSec)} tok/s  ETA ${duration(eta)}`,
+        }  ${Math.round(r.tokensPerSec)} tok/s  ETA ${duration(eta)}` +
+          (skipped ? `  ${skipped} skipped` : ""),
       );
       if (badSteps >= DIVERGED_STEPS) {
         diverged = true;
         ui.log(
           `${label}: loss not finite for ${DIVERGED_STEPS} steps; training diverged at step ${r.step}`,
         );
+        if (pending) {
+          write({ type: "step", ...(await pending) });
+          pending = null;
+        }
         await save();
         break;
       }
-      if (r.step % cfg.checkpointEvery === 0 || done) await save();
+      if (
+        !pending && (r.step % cfg.checkpointEvery === 0 || done)
+      ) await save();
       // Let the SIGINT handler run (every 50 ms is often enough).
       if (performance.now() - lastYield > 50) {
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -288,10 +274,12 @@ export async function trainToEnd(
       }
       if (opts.stopAfter === r.step) opts.stop.requested = true;
       if (opts.stop.requested && !done) {
+        if (pending) continue; // record the step in flight first
         await save();
         ui.clear();
         throw new Interrupted(dir, r.step);
       }
+      if (!pending && trainer.step < cfg.steps) pending = trainer.trainStep();
     }
   } finally {
     log.close();
@@ -302,7 +290,8 @@ export async function trainToEnd(
   if (opts.sampleBytes > 0) {
     const val = trainer.data.val;
     const prompt = val.subarray(0, Math.min(32, val.length));
-    const bytes = generate(trainer.model, prompt, opts.sampleBytes, cfg.seed);
+    const model = await cpuModelOf(trainer);
+    const bytes = generate(model, prompt, opts.sampleBytes, cfg.seed);
     sample = printable(prompt) + printable(bytes);
     await Deno.writeTextFile(join(dir, "sample.txt"), sample);
   }
@@ -318,13 +307,52 @@ export async function trainToEnd(
     steps,
     evals,
     trainMs,
-    profile: trainer.profiler.totals(),
+    profile: trainer.device.profile(),
     flops: flopsPerToken(cfg),
     stepMs,
     tokensPerSec: (cfg.batch * cfg.context * 1000) / stepMs,
     diverged,
     sample,
+    device: trainer.device.description,
+    bufferBytes: trainer.device.bufferBytes,
   };
+}
+
+/**
+ * A CPU model holding a trainer's current parameters (for sampling: one
+ * short forward per generated byte runs faster on the CPU than a GPU
+ * round trip).
+ *
+ * @param trainer The run.
+ * @returns The model, batch 1.
+ */
+export async function cpuModelOf(
+  trainer: Trainer,
+): Promise<Model<Float32Array>> {
+  const model = new Model(trainer.cfg, 1, Float32Array);
+  model.params.set((await trainer.device.readState()).params);
+  return model;
+}
+
+/** Median milliseconds per step of `rounds` bursts of `burst` steps. */
+async function burstTimes(
+  trainers: Trainer[],
+  rounds: number,
+  burst: number,
+): Promise<number[]> {
+  const times: number[][] = trainers.map(() => []);
+  for (let i = 0; i < rounds + 1; i++) {
+    for (const [k, t] of trainers.entries()) {
+      const t0 = performance.now();
+      const steps: Promise<StepRecord>[] = [];
+      for (let j = 0; j < burst; j++) steps.push(t.trainStep());
+      await Promise.all(steps);
+      // The first round warms up the JIT and the pipelines.
+      if (i > 0) times[k].push((performance.now() - t0) / burst);
+    }
+  }
+  const med = (v: number[]) => v.sort((x, y) => x - y)[v.length >> 1];
+  return times.map(med);
 }
 
 /**
@@ -334,35 +362,78 @@ export async function trainToEnd(
  *
  * @param cfg The run's configuration.
  * @param data Its data.
- * @param rounds Alternations (each one step of each).
+ * @param factory Builds devices of the run's kind.
+ * @param rounds Alternations.
  * @returns The overhead.
  */
-export function measureOverhead(
+export async function measureOverhead(
   cfg: TrainConfig,
   data: Dataset,
+  factory: DeviceFactory,
   rounds = 6,
-): Overhead {
-  const mk = (mode: ConnectionMode) =>
-    new Trainer({ ...cfg, mode, steps: 1_000_000 }, data);
-  const a = mk("residual"), b = mk(cfg.mode);
-  const ta: number[] = [], tb: number[] = [];
-  for (let i = 0; i < rounds + 1; i++) {
-    const ra = a.trainStep().ms, rb = b.trainStep().ms;
-    if (i > 0) { // the first step warms up the JIT
-      ta.push(ra);
-      tb.push(rb);
-    }
-  }
-  const med = (v: number[]) => v.sort((x, y) => x - y)[v.length >> 1];
-  const residualMs = med(ta), modeMs = med(tb);
-  const fr = flopsPerToken({ ...cfg, mode: "residual" }).total;
-  return {
-    modeMs,
-    residualMs,
-    measured: modeMs / residualMs - 1,
-    expected: flopsPerToken(cfg).total / fr - 1,
-    how: `median of ${rounds} alternating steps after training`,
+): Promise<Overhead> {
+  const mk = async (mode: ConnectionMode) => {
+    const c = { ...cfg, mode, steps: 1_000_000 };
+    return new Trainer(c, data, await factory.make(c));
   };
+  const a = await mk("residual"), b = await mk(cfg.mode);
+  const burst = factory.kind === "webgpu" ? 4 : 1;
+  try {
+    const [residualMs, modeMs] = await burstTimes([a, b], rounds, burst);
+    const fr = flopsPerToken({ ...cfg, mode: "residual" }).total;
+    return {
+      modeMs,
+      residualMs,
+      measured: modeMs / residualMs - 1,
+      expected: flopsPerToken(cfg).total / fr - 1,
+      how: `median of ${rounds} alternating ${
+        burst > 1 ? `bursts of ${burst} steps` : "steps"
+      } after training, on ${factory.description}`,
+    };
+  } finally {
+    a.device.destroy();
+    b.device.destroy();
+  }
+}
+
+/**
+ * Measures what `--recompute` saves in device memory and costs in step
+ * time, alternating steps of the two variants (WebGPU, HC and mHC).
+ *
+ * @param cfg The run's configuration.
+ * @param data Its data.
+ * @param gpu The WebGPU runtime.
+ * @param used Whether the run used recompute.
+ * @param rounds Alternations.
+ * @returns Bytes and step times of both.
+ */
+export async function measureRecompute(
+  cfg: TrainConfig,
+  data: Dataset,
+  gpu: MhcGpu,
+  used: boolean,
+  rounds = 6,
+): Promise<RecomputeCost> {
+  const c = { ...cfg, steps: 1_000_000 };
+  const a = new Trainer(c, data, await GpuDevice.create(gpu, c));
+  const b = new Trainer(
+    c,
+    data,
+    await GpuDevice.create(gpu, c, { recompute: true }),
+  );
+  try {
+    const [ms, recomputeMs] = await burstTimes([a, b], rounds, 4);
+    return {
+      used,
+      bytes: a.device.bufferBytes,
+      recomputeBytes: b.device.bufferBytes,
+      ms,
+      recomputeMs,
+    };
+  } finally {
+    a.device.destroy();
+    b.device.destroy();
+  }
 }
 
 async function writeOutputs(
@@ -388,6 +459,9 @@ async function writeOutputs(
       trainMs: r.trainMs,
       diverged: r.diverged,
       overhead: r.overhead,
+      device: r.device,
+      bufferBytes: r.bufferBytes,
+      recompute: r.recompute,
       flops: r.flops,
       profileMsPerStep: Object.fromEntries(
         Object.entries(r.profile).map(([k, v]) => [k, v / r.steps.length]),
@@ -427,13 +501,15 @@ async function runOne(
   resume: boolean,
   given: Partial<TrainConfig>,
   opts: Omit<TrainOptions, "trainMs">,
+  factory: DeviceFactory,
   fresh?: Dataset,
 ): Promise<RunResult> {
   if (!resume) {
     const data = fresh ?? await loadDataset(cfg);
     await Deno.writeTextFile(join(dir, "config.json"), json(cfg) + "\n");
     await Deno.writeTextFile(join(dir, METRICS_FILE), "");
-    const trainer = new Trainer(cfg, data);
+    opts.announce?.();
+    const trainer = new Trainer(cfg, data, await factory.make(cfg));
     opts.ui.log(
       `${cfg.mode}: training ${cfg.layers} blocks × width ${cfg.width}` +
         (cfg.mode === "residual" ? "" : `, n = ${cfg.streams} streams`) +
@@ -441,7 +517,11 @@ async function runOne(
           cfg.batch * cfg.context
         } tokens → ${dir}`,
     );
-    return await trainToEnd(trainer, dir, opts);
+    try {
+      return await trainToEnd(trainer, dir, opts);
+    } finally {
+      trainer.device.destroy();
+    }
   }
   const path = join(dir, CHECKPOINT_FILE);
   const ckpt = await readCheckpoint(path);
@@ -453,27 +533,66 @@ async function runOne(
     );
   }
   const data = await loadDataset(ckpt.cfg);
-  const trainer = restoreTrainer(ckpt, data, path);
-  trainer.profiler.load(ckpt.state.profile ?? {});
-  // Forget log lines written after the checkpoint (a crash, not Ctrl-C).
-  const { steps, evals } = await readMetrics(dir, trainer.step);
-  const lines = [
-    ...evals.map((e) => ({ type: "eval", ...e })),
-    ...steps.map((s) => ({ type: "step", ...s })),
-  ].sort((a, b) => a.step - b.step || (a.type === "eval" ? 1 : -1));
-  await writeAtomic(
-    join(dir, METRICS_FILE),
-    new TextEncoder().encode(lines.map((l) => json(l) + "\n").join("")),
-  );
-  if (trainer.step < ckpt.cfg.steps) {
-    opts.ui.log(
-      `${ckpt.cfg.mode}: resuming ${dir} at step ${trainer.step} of ${ckpt.cfg.steps}`,
+  const trainer = await restoreTrainer(ckpt, data, path, factory.make);
+  opts.announce?.();
+  try {
+    // Forget log lines written after the checkpoint (a crash, not Ctrl-C).
+    const { steps, evals } = await readMetrics(dir, trainer.step);
+    const lines = [
+      ...evals.map((e) => ({ type: "eval", ...e })),
+      ...steps.map((s) => ({ type: "step", ...s })),
+    ].sort((a, b) => a.step - b.step || (a.type === "eval" ? 1 : -1));
+    await writeAtomic(
+      join(dir, METRICS_FILE),
+      new TextEncoder().encode(lines.map((l) => json(l) + "\n").join("")),
+    );
+    if (trainer.step < ckpt.cfg.steps) {
+      const was = ckpt.state.device;
+      opts.ui.log(
+        `${ckpt.cfg.mode}: resuming ${dir} at step ${trainer.step} of ${ckpt.cfg.steps}` +
+          (was && was !== trainer.device.kind
+            ? ` (trained on ${was} so far, continuing on ${trainer.device.kind})`
+            : ""),
+      );
+    }
+    return await trainToEnd(trainer, dir, {
+      ...opts,
+      trainMs: ckpt.state.trainMs,
+    });
+  } finally {
+    trainer.device.destroy();
+  }
+}
+
+/** The device factory of a command; a missing adapter for `webgpu` is a usage error. */
+async function factoryFor(cmd: Command): Promise<DeviceFactory> {
+  try {
+    return await deviceFactory(cmd.device, { recompute: cmd.recompute });
+  } catch (e) {
+    if (e instanceof GpuError) {
+      throw new UsageError(`--device ${cmd.device}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** Overhead (and, on WebGPU, the recompute trade-off) of a finished run. */
+async function measureAfter(
+  r: RunResult,
+  cmd: Command,
+  data: Dataset,
+  factory: DeviceFactory,
+): Promise<void> {
+  if (r.cfg.mode === "residual" || r.diverged) return;
+  r.overhead = await measureOverhead(r.cfg, data, factory);
+  if (factory.gpu) {
+    r.recompute = await measureRecompute(
+      r.cfg,
+      data,
+      factory.gpu,
+      cmd.recompute,
     );
   }
-  return await trainToEnd(trainer, dir, {
-    ...opts,
-    trainMs: ckpt.state.trainMs,
-  });
 }
 
 /**
@@ -515,79 +634,88 @@ export async function execute(
         );
       }
     }
-    await prepareDir(dir);
   }
-  const base = {
-    stop,
-    ui,
-    sampleBytes: cmd.sampleBytes,
-    stopAfter: hooks.stopAfter,
-  };
-  if (!compare) {
-    const r = await runOne(
-      cmd.cfg,
-      dir,
-      cmd.resume !== null,
-      cmd.given,
-      base,
-      data,
-    );
-    if (r.cfg.mode !== "residual" && !r.diverged) {
-      ui.update("measuring the step-time overhead against residual…");
-      r.overhead = measureOverhead(r.cfg, data ?? await loadDataset(r.cfg));
-      ui.clear();
-    }
-    await writeOutputs(dir, [r], ui, false);
-    return [r];
-  }
-  let cfg = cmd.cfg;
-  if (cmd.resume === null) {
-    await Deno.writeTextFile(
-      join(dir, "compare.json"),
-      json({ config: cfg, modes: CONNECTION_MODES }) + "\n",
-    );
-  } else {
-    let saved: TrainConfig;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(join(dir, "compare.json")))
-        .config;
-    } catch {
-      throw new UsageError(`${join(dir, "compare.json")} is corrupt`);
-    }
-    cfg = resumeConfig(cmd.given, saved);
-  }
-  const results: RunResult[] = [];
-  for (const mode of CONNECTION_MODES) {
-    const sub = join(dir, mode);
-    const started = await exists(join(sub, CHECKPOINT_FILE));
-    if (!started) await prepareDir(sub);
-    try {
-      results.push(
-        await runOne(
-          { ...cfg, mode },
-          sub,
-          started,
-          started ? cmd.given : {},
-          { ...base, label: mode },
-          data,
-        ),
+  const factory = await factoryFor(cmd);
+  try {
+    if (cmd.resume === null) await prepareDir(dir);
+    let told = false;
+    const base = {
+      stop,
+      ui,
+      // Said once, when the first run starts (after its inputs are checked).
+      announce: () => {
+        if (told) return;
+        told = true;
+        if (factory.notice) ui.log(factory.notice);
+        ui.log(`device: ${factory.description}`);
+      },
+      sampleBytes: cmd.sampleBytes,
+      stopAfter: hooks.stopAfter,
+    };
+    if (!compare) {
+      const r = await runOne(
+        cmd.cfg,
+        dir,
+        cmd.resume !== null,
+        cmd.given,
+        base,
+        factory,
+        data,
       );
-    } catch (e) {
-      // Resuming goes through the comparison's directory.
-      if (e instanceof Interrupted) throw new Interrupted(dir, e.step);
-      throw e;
+      ui.update("measuring the step-time overhead against residual…");
+      await measureAfter(r, cmd, data ?? await loadDataset(r.cfg), factory);
+      ui.clear();
+      await writeOutputs(dir, [r], ui, false);
+      return [r];
     }
-  }
-  // Step-time overhead from alternating steps, not from the runs' medians:
-  // the runs happen minutes apart and a shared machine's load drifts.
-  ui.update("measuring the step-time overheads against residual…");
-  const shared = data ?? await loadDataset(cfg);
-  for (const r of results) {
-    if (r.cfg.mode !== "residual" && !r.diverged) {
-      r.overhead = measureOverhead(r.cfg, shared);
+    let cfg = cmd.cfg;
+    if (cmd.resume === null) {
+      await Deno.writeTextFile(
+        join(dir, "compare.json"),
+        json({ config: cfg, modes: CONNECTION_MODES }) + "\n",
+      );
+    } else {
+      let saved: TrainConfig;
+      try {
+        saved = JSON.parse(await Deno.readTextFile(join(dir, "compare.json")))
+          .config;
+      } catch {
+        throw new UsageError(`${join(dir, "compare.json")} is corrupt`);
+      }
+      cfg = resumeConfig(cmd.given, saved);
     }
+    const results: RunResult[] = [];
+    for (const mode of CONNECTION_MODES) {
+      const sub = join(dir, mode);
+      const started = await exists(join(sub, CHECKPOINT_FILE));
+      if (!started) await prepareDir(sub);
+      try {
+        results.push(
+          await runOne(
+            { ...cfg, mode },
+            sub,
+            started,
+            started ? cmd.given : {},
+            { ...base, label: mode },
+            factory,
+            data,
+          ),
+        );
+      } catch (e) {
+        // Resuming goes through the comparison's directory.
+        if (e instanceof Interrupted) throw new Interrupted(dir, e.step);
+        throw e;
+      }
+    }
+    // Step-time overhead from alternating steps, not from the runs' medians:
+    // the runs happen minutes apart and a shared machine's load drifts.
+    ui.update("measuring the step-time overheads against residual…");
+    const shared = data ?? await loadDataset(cfg);
+    for (const r of results) await measureAfter(r, cmd, shared, factory);
+    ui.clear();
+    await writeOutputs(dir, results, ui, true);
+    return results;
+  } finally {
+    factory.destroy();
   }
-  ui.clear();
-  await writeOutputs(dir, results, ui, true);
-  return results;
 }

@@ -7,7 +7,7 @@
 
 import { duration } from "./progress.ts";
 import { gainText } from "./report.ts";
-import type { RunResult } from "./run.ts";
+import type { RunResult } from "./result.ts";
 
 const NAMES = { residual: "residual", hc: "HC", mhc: "mHC" } as const;
 

@@ -1,23 +1,17 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * One training run in memory: model, optimiser, data order, a step, and an
- * evaluation with the stability metrics. It has no I/O; the CLI (`run.ts`)
- * adds logging, checkpoints and reports around it.
+ * One training run in memory: data order, learning-rate schedule, a step
+ * and an evaluation with the stability metrics, on a CPU or WebGPU
+ * {@linkcode StepDevice}.
  *
  * @module
  */
 
-import { AdamW, gradNorm, learningRate } from "./adamw.ts";
+import { learningRate } from "./adamw.ts";
 import type { TrainConfig } from "./config.ts";
 import { BatchSampler, type Dataset, validationOffsets } from "./data.ts";
-import {
-  mixingMetrics,
-  type StabilityMetrics,
-  streamSpread,
-} from "./metrics.ts";
-import { Model } from "./model.ts";
-import { Profiler } from "./profiler.ts";
-import { Rng } from "./rng.ts";
+import type { DeviceKind, StepDevice } from "./device.ts";
+import { mixingMetrics, type StabilityMetrics } from "./metrics.ts";
 
 /** What one optimiser step logs. */
 export interface StepRecord {
@@ -33,6 +27,8 @@ export interface StepRecord {
   ms: number;
   /** Training tokens per second of this step. */
   tokensPerSec: number;
+  /** True when the gradient was not finite and the update was skipped. */
+  skipped?: boolean;
 }
 
 /** What one evaluation logs. */
@@ -47,55 +43,48 @@ export interface EvalRecord {
   streamSpread?: number[];
 }
 
-/** A training run in memory. */
+/**
+ * A training run in memory: configuration, data order, the learning-rate
+ * schedule and a {@linkcode StepDevice} that does the work. It has no I/O;
+ * the CLI (`run.ts`) adds logging, checkpoints and reports around it.
+ * Portable: no Deno API.
+ */
 export class Trainer {
   /** Configuration. */
   readonly cfg: TrainConfig;
   /** The data. */
   readonly data: Dataset;
-  /** The model (float32). */
-  readonly model: Model<Float32Array>;
-  /** The optimiser. */
-  readonly opt: AdamW<Float32Array>;
+  /** The device that runs the steps. */
+  readonly device: StepDevice;
   /** The training-data order. */
   readonly sampler: BatchSampler;
-  /** Per-op times. */
-  readonly profiler: Profiler;
-  /** Optimiser steps done. */
+  /** Optimiser steps submitted so far. */
   step = 0;
-  readonly #inputs: Uint8Array;
-  readonly #targets: Uint8Array;
   readonly #valOffsets: number[];
+  #lastDone = 0;
 
   /**
-   * Builds and initialises a run from its seed.
+   * Builds a run on `device` (whose model is initialised from the seed).
    *
    * @param cfg Configuration.
    * @param data Train and validation bytes.
+   * @param device The device, built for `cfg`.
    */
-  constructor(cfg: TrainConfig, data: Dataset) {
+  constructor(cfg: TrainConfig, data: Dataset, device: StepDevice) {
     this.cfg = cfg;
     this.data = data;
-    this.profiler = new Profiler();
-    this.model = new Model(cfg, cfg.batch, Float32Array, {
-      profiler: this.profiler,
-    });
-    this.model.init(new Rng(cfg.seed, 1));
-    this.opt = new AdamW(
-      this.model.layout,
-      (n) => new Float32Array(n),
-      this.model.params.length,
-      { weightDecay: cfg.weightDecay },
-    );
+    this.device = device;
     this.sampler = new BatchSampler(data.train, cfg.seed);
-    const BT = cfg.batch * cfg.context;
-    this.#inputs = new Uint8Array(BT);
-    this.#targets = new Uint8Array(BT);
     this.#valOffsets = validationOffsets(
       data.val,
       cfg.evalBatches * cfg.batch,
       cfg.context,
     );
+  }
+
+  /** @returns Where the steps run. */
+  get deviceKind(): DeviceKind {
+    return this.device.kind;
   }
 
   /** @returns Tokens per optimiser step. */
@@ -104,22 +93,18 @@ export class Trainer {
   }
 
   /**
-   * Runs one optimiser step on the next training batch.
+   * Starts one optimiser step on the next training batch. On WebGPU the
+   * step is submitted before this returns, so a caller may start the next
+   * step before awaiting this one (the numbers of step k are read back while
+   * step k + 1 runs).
    *
-   * @returns What the step logs.
+   * @returns What the step logs, once its numbers are known.
    */
-  trainStep(): StepRecord {
+  trainStep(): Promise<StepRecord> {
     const { batch: B, context: T } = this.cfg;
-    const t0 = performance.now();
-    this.sampler.next(this.#inputs, this.#targets, B, T);
-    const m = this.model;
-    m.zeroGrad();
-    const loss = m.forward(this.#inputs, this.#targets, B, T);
-    m.backward();
-    const p0 = this.profiler.start();
-    const norm = gradNorm(m.grads);
-    const clip = this.cfg.gradClip;
-    const scale = clip > 0 && norm > clip ? clip / norm : 1;
+    const BT = B * T;
+    const inputs = new Uint8Array(BT), targets = new Uint8Array(BT);
+    this.sampler.next(inputs, targets, B, T);
     const lr = learningRate(
       {
         lr: this.cfg.lr,
@@ -129,58 +114,57 @@ export class Trainer {
       },
       this.step,
     );
-    // A non-finite gradient would poison the moments for good: skip it.
-    if (Number.isFinite(norm)) this.opt.step(m.params, m.grads, lr, scale);
-    this.profiler.add("adamw", p0);
-    this.step++;
-    const ms = performance.now() - t0;
-    return {
-      step: this.step,
-      loss,
-      lr,
-      gradNorm: norm,
-      ms,
-      tokensPerSec: (B * T * 1000) / ms,
-    };
+    const step = ++this.step;
+    const started = performance.now();
+    return this.device.step(inputs, targets, { lr, clip: this.cfg.gradClip })
+      .then((r) => {
+        // Pipelined steps overlap: a step's time runs from the later of its
+        // start and the previous step's end.
+        const now = performance.now();
+        const ms = now - Math.max(started, this.#lastDone);
+        this.#lastDone = now;
+        return {
+          step,
+          loss: r.loss,
+          lr,
+          gradNorm: r.gradNorm,
+          ms,
+          tokensPerSec: (BT * 1000) / ms,
+          ...(r.skipped ? { skipped: true } : {}),
+        };
+      });
   }
 
   /**
    * Measures the validation loss on fixed windows, and the stability
-   * metrics on the first validation batch.
+   * metrics on the first validation batch. Await every submitted step first.
    *
    * @returns What the evaluation logs.
    */
-  evaluate(): EvalRecord {
-    return this.model.profilerPaused(() => this.#evaluate());
-  }
-
-  #evaluate(): EvalRecord {
-    const { batch: B, context: T, width: C, layers: L } = this.cfg;
-    const m = this.model, n = m.n, val = this.data.val;
+  async evaluate(): Promise<EvalRecord> {
+    const { batch: B, context: T } = this.cfg;
+    const val = this.data.val;
     let total = 0, batches = 0;
     let stability: StabilityMetrics | undefined;
     let spread: number[] | undefined;
+    const inputs = new Uint8Array(B * T), targets = new Uint8Array(B * T);
     for (let start = 0; start < this.#valOffsets.length; start += B) {
       const offs = this.#valOffsets.slice(start, start + B);
       offs.forEach((off, b) => {
-        this.#inputs.set(val.subarray(off, off + T), b * T);
-        this.#targets.set(val.subarray(off + 1, off + T + 1), b * T);
+        inputs.set(val.subarray(off, off + T), b * T);
+        targets.set(val.subarray(off + 1, off + T + 1), b * T);
       });
-      total += m.forward(this.#inputs, this.#targets, offs.length, T);
+      const first = start === 0 && this.cfg.mode !== "residual";
+      const r = await this.device.evaluate(inputs, targets, offs.length, first);
+      total += r.loss;
       batches++;
-      if (start === 0 && m.connection.mode !== "residual") {
-        const tokens = offs.length * T;
-        const hRes = Array.from(
-          { length: 2 * L },
-          (_, s) => m.connection.mixing(s)!,
-        );
-        stability = mixingMetrics(hRes, n, tokens);
-        spread = Array.from(
-          { length: 2 * L + 1 },
-          (_, i) => streamSpread(m.streamState(i), n, C, tokens),
-        );
+      if (first && r.hRes) {
+        const n = this.cfg.streams;
+        stability = mixingMetrics(r.hRes, n, offs.length * T);
+        spread = r.spread;
       }
     }
+    this.#lastDone = performance.now();
     return {
       step: this.step,
       valLoss: total / batches,
