@@ -54,3 +54,44 @@ describe("the library reachable from mod.ts", () => {
     assertEquals(offenders, []);
   });
 });
+
+describe("the trainer's portable core", () => {
+  // What a web page imports: the step on either device, its choice, the
+  // data batches, the optimiser and the model. The CLI, files and
+  // checkpoints live in other modules.
+  const entries = ["src/train/trainer.ts", "src/train/devices.ts"];
+
+  async function coreModules(): Promise<string[]> {
+    const all = new Set<string>();
+    for (const entry of entries) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json", new URL(entry, root).pathname],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert(out.success, new TextDecoder().decode(out.stderr));
+      const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+        modules: { specifier: string }[];
+      };
+      for (const m of info.modules) all.add(m.specifier);
+    }
+    return [...all];
+  }
+
+  it("reaches both devices and calls no Deno-only API", async () => {
+    const modules = await coreModules();
+    for (const want of ["cpu/device.ts", "gpu/device.ts", "gpu/model.ts"]) {
+      assert(
+        modules.some((s) => s.endsWith(`/src/train/${want}`)),
+        `${want} is not reached`,
+      );
+    }
+    const offenders: string[] = [];
+    for (const specifier of modules) {
+      assert(specifier.startsWith(root.href), `${specifier} is outside`);
+      const text = code(await Deno.readTextFile(new URL(specifier)));
+      if (/\bDeno\s*\./.test(text)) offenders.push(specifier);
+    }
+    assertEquals(offenders, []);
+  });
+});

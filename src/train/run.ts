@@ -18,7 +18,8 @@ import {
   restoreTrainer,
   writeAtomic,
 } from "./checkpoint.ts";
-import { type Dataset, fileDataset, syntheticDataset } from "./data.ts";
+import { type Dataset, syntheticDataset } from "./data.ts";
+import { fileDataset } from "./data_file.ts";
 import { UsageError } from "./errors.ts";
 import { flopsPerToken } from "./flops.ts";
 import { duration, ProgressLine } from "./progress.ts";
