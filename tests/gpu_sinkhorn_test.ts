@@ -1,7 +1,8 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 // The WebGPU Sinkhorn-Knopp kernels beyond the conformance cases: argument
-// checks, the encode API on caller buffers at offsets, determinism, and
-// finiteness on logits far beyond the conformance range.
+// checks, the encode API on caller buffers at offsets, determinism,
+// finiteness on logits far beyond the conformance range, and the early stop
+// (each matrix's own iteration count).
 import {
   assert,
   assertEquals,
@@ -18,6 +19,10 @@ import {
 } from "@birkhoff/mhc";
 import { SKIP_GPU, withErrorScopes } from "./_gpu.ts";
 import { rng } from "./_rand.ts";
+import { drawLogits, maxAbs } from "./conformance/cases_sinkhorn.ts";
+import { checkEarlyStop } from "./conformance/early_stop.ts";
+import { sinkhornTolerance } from "./conformance/tolerance_sinkhorn.ts";
+import { U32 } from "./conformance/tolerance.ts";
 
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer)];
 
@@ -68,6 +73,90 @@ describe({
         RangeError,
         "iterations",
       );
+      await assertRejects(
+        () =>
+          sinkhornKnoppBackwardGpu(gpu, l.subarray(0, 16), l.subarray(0, 16), {
+            n: 4,
+            T: 1,
+            tolerance: -1e-3,
+          }),
+        RangeError,
+        "tolerance must be >= 0, got -0.001",
+      );
+    });
+
+    it("stop each matrix after its own count, equal bit for bit to a run of exactly that many iterations", async () => {
+      for (
+        const [n, T, eps, tolerance, seed] of [[4, 37, 0, 0.05, 8001], [
+          3,
+          19,
+          0.01,
+          0.05,
+          8001,
+        ]]
+      ) {
+        const iterations = 20, nn = n * n;
+        const logits = drawLogits(seed, T * nn, nn, "normal");
+        const g = Float32Array.from(rng(seed + 1).normals(T * nn));
+        const o = { n, T, iterations, eps, tolerance };
+        // Counts of the float64 reference, far enough from every switch that
+        // float32 must agree (see early_stop.ts); they differ across tokens.
+        const delta = n *
+          (sinkhornTolerance(iterations, maxAbs(logits, 1), 1).forward.atol +
+            U32);
+        const counts = checkEarlyStop(
+          Float64Array.from(logits),
+          o,
+          delta,
+          "gpu",
+        );
+        const [h, gl] = await withErrorScopes(gpu.device, () =>
+          Promise.all([
+            sinkhornKnoppGpu(gpu, logits, o),
+            sinkhornKnoppBackwardGpu(gpu, logits, g, o),
+          ]));
+        for (const k of new Set(counts)) {
+          const fixed = { n, T, iterations: k, eps };
+          const [hk, gk] = await withErrorScopes(gpu.device, () =>
+            Promise.all([
+              sinkhornKnoppGpu(gpu, logits, fixed),
+              sinkhornKnoppBackwardGpu(gpu, logits, g, fixed),
+            ]));
+          for (let t = 0; t < T; t++) {
+            if (counts[t] !== k) continue;
+            const tok = (a: Float32Array) =>
+              bits(a.slice(t * nn, (t + 1) * nn));
+            assertEquals(
+              tok(h),
+              tok(hk),
+              `eps ${eps}: output of token ${t} (count ${k})`,
+            );
+            assertEquals(
+              tok(gl),
+              tok(gk),
+              `eps ${eps}: gradient of token ${t} (count ${k})`,
+            );
+          }
+        }
+      }
+    });
+
+    it("run exactly `iterations` iterations, bit for bit, with a tolerance of 0", async () => {
+      const n = 3, T = 21, r = rng(13);
+      const logits = Float32Array.from(r.normals(T * n * n, 3));
+      const g = Float32Array.from(r.normals(T * n * n));
+      for (const eps of [0, 1e-3]) {
+        const o = { n, T, iterations: 9, eps };
+        const z = { ...o, tolerance: 0 };
+        assertEquals(
+          bits(await sinkhornKnoppGpu(gpu, logits, z)),
+          bits(await sinkhornKnoppGpu(gpu, logits, o)),
+        );
+        assertEquals(
+          bits(await sinkhornKnoppBackwardGpu(gpu, logits, g, z)),
+          bits(await sinkhornKnoppBackwardGpu(gpu, logits, g, o)),
+        );
+      }
     });
 
     it("stay finite and doubly stochastic for logits of ±1e30", async () => {

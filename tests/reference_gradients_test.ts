@@ -5,6 +5,7 @@
 // is compared under the criterion of _fd.ts (|a − fd| ≤ 1e-6·max(1, |fd|) per
 // element and ‖a − fd‖ ≤ 1e-6·‖fd‖).
 import {
+  assert,
   assertGreater,
   assertInstanceOf,
   AssertionError,
@@ -26,6 +27,7 @@ import {
   mhcPreBackward,
   reduceStreams,
   reduceStreamsBackward,
+  sinkhornIterationCounts,
 } from "@birkhoff/mhc";
 import { rng } from "./_rand.ts";
 import { assertGradientClose, fdGradient, fdScalar } from "./_fd.ts";
@@ -52,6 +54,7 @@ type CoefOptions = {
   iterations?: number;
   eps?: number;
   normEps?: number;
+  tolerance?: number;
 };
 
 describe("mhcCoefficientsBackward", () => {
@@ -70,12 +73,28 @@ describe("mhcCoefficientsBackward", () => {
       hPost: r.normals(T * n),
       hRes: r.normals(T * n * n),
     };
+    // Sinkhorn iterations of each token (with a tolerance, its own count).
+    const counts = (logits: Float64Array) =>
+      sinkhornIterationCounts(
+        Float64Array.from(
+          { length: T * n * n },
+          (_, i) => logits[Math.floor(i / (n * n)) * K + 2 * n + i % (n * n)],
+        ),
+        { ...options, T },
+      );
+    const fwd = mhcCoefficients(x, params, options);
+    const base = counts(fwd.logits);
     const loss = () => {
       const f = mhcCoefficients(x, params, options);
+      // The count is piecewise constant: no finite-difference step may cross
+      // a switch, or the difference would see a jump, not the derivative.
+      const moved = counts(f.logits);
+      if (!moved.every((c, t) => c === base[t])) {
+        throw new AssertionError("a finite-difference step crossed a switch");
+      }
       return dot(f.hPre, up.hPre) + dot(f.hPost, up.hPost) +
         dot(f.hRes, up.hRes);
     };
-    const fwd = mhcCoefficients(x, params, options);
     const g = mhcCoefficientsBackward(x, params, fwd, up, options);
     const what = JSON.stringify(options);
     assertInstanceOf(g.x, Float64Array);
@@ -95,6 +114,7 @@ describe("mhcCoefficientsBackward", () => {
     // The check is not vacuous: the gradients are far from zero.
     assertGreater(Math.hypot(...g.x), 1e-3);
     assertGreater(Math.hypot(...g.phi), 1e-3);
+    return base;
   };
 
   it("matches finite differences for x, φ, b and the three α, for n = 1, 2, 3, 4", () => {
@@ -108,6 +128,22 @@ describe("mhcCoefficientsBackward", () => {
     run({ n: 3, C: 7, T: 3, eps: 1e-6 }, 112);
     run({ n: 2, C: 5, T: 2, eps: 1e-2, iterations: 4 }, 113);
     run({ n: 3, C: 5, T: 2, normEps: 0.7 }, 114);
+  });
+
+  it("matches finite differences when the Sinkhorn tolerance stops tokens after different counts, in both eps modes", () => {
+    for (
+      const [options, seed] of [
+        [{ n: 3, C: 5, T: 5, tolerance: 1e-3 }, 115],
+        [{ n: 4, C: 7, T: 5, tolerance: 1e-4, iterations: 30 }, 116],
+        [{ n: 3, C: 5, T: 5, tolerance: 1e-2, eps: 1e-3 }, 117],
+      ] as const
+    ) {
+      const counts = run(options, seed, 2);
+      const what = JSON.stringify(options);
+      assertGreater(new Set(counts).size, 1, `${what}: counts differ`);
+      const cap = "iterations" in options ? options.iterations : 20;
+      assert(counts.some((c) => c < cap), `${what}: some stop early`);
+    }
   });
 
   it("matches finite differences at the initial scale α = 0.01", () => {

@@ -5,6 +5,7 @@ import {
   assert,
   assertAlmostEquals,
   assertGreater,
+  assertGreaterOrEqual,
   assertInstanceOf,
   assertLess,
   assertLessOrEqual,
@@ -13,6 +14,7 @@ import {
 import { describe, it } from "@std/testing/bdd";
 import {
   DEFAULT_SINKHORN_ITERATIONS,
+  sinkhornIterationCounts,
   sinkhornKnopp,
   sinkhornKnoppBackward,
 } from "@birkhoff/mhc";
@@ -69,7 +71,13 @@ function spectralNorm(h: ArrayLike<number>, n: number, off = 0): number {
 function sinkhornLoss(
   logits: Float64Array,
   upstream: Float64Array,
-  options: { n: number; T: number; iterations?: number; eps?: number },
+  options: {
+    n: number;
+    T: number;
+    iterations?: number;
+    eps?: number;
+    tolerance?: number;
+  },
 ): number {
   const h = sinkhornKnopp(logits, options);
   let s = 0;
@@ -436,6 +444,192 @@ describe("sinkhornKnoppBackward", () => {
     );
     for (let k = 0; k < n * n; k++) {
       assertStrictEquals(both[n * n + k], second[k]);
+    }
+  });
+});
+
+/** `max(max |row sum − 1|, max |column sum − 1|)` of each token. */
+function deviations(h: Arr, n: number): Float64Array {
+  const T = h.length / (n * n), out = new Float64Array(T);
+  const rows = sums(h, n, "rows"), cols = sums(h, n, "cols");
+  for (let t = 0; t < T; t++) {
+    for (let p = 0; p < n; p++) {
+      out[t] = Math.max(
+        out[t],
+        Math.abs(rows[t * n + p] - 1),
+        Math.abs(cols[t * n + p] - 1),
+      );
+    }
+  }
+  return out;
+}
+
+/** Asserts `a` and `b` are equal bit for bit. */
+function assertSameBits(a: Arr, b: Arr, what: string): void {
+  assertStrictEquals(a.length, b.length, what);
+  for (let k = 0; k < a.length; k++) {
+    assert(Object.is(a[k], b[k]), `${what}: index ${k}: ${a[k]} vs ${b[k]}`);
+  }
+}
+
+describe("sinkhornKnopp with a tolerance", () => {
+  it("runs exactly `iterations` iterations, bit for bit, when the tolerance is unset or 0", () => {
+    const r = rng(80);
+    for (const n of SIZES) {
+      for (const eps of [0, 1e-3]) {
+        for (const Ctor of [Float64Array, Float32Array]) {
+          const T = 5, iterations = 7;
+          const logits = new Ctor(r.normals(T * n * n, 2));
+          const up = new Ctor(r.normals(T * n * n));
+          const plain = { n, T, iterations, eps };
+          const what = `n=${n} eps=${eps} ${Ctor.name}`;
+          for (const tolerance of [undefined, 0]) {
+            const o = { ...plain, tolerance };
+            assertSameBits(
+              sinkhornKnopp(logits, o),
+              sinkhornKnopp(logits, plain),
+              what,
+            );
+            assertSameBits(
+              sinkhornKnoppBackward(logits, up, o),
+              sinkhornKnoppBackward(logits, up, plain),
+              what,
+            );
+            assert(sinkhornIterationCounts(logits, o).every((c) => c === 7));
+          }
+        }
+      }
+    }
+  });
+
+  it("stops each token after the first iteration whose rows and columns are all within the tolerance of 1, capped by `iterations`", () => {
+    const r = rng(81);
+    for (const n of [2, 3, 4, 8]) {
+      // eps > 0 leaves rows at 1 − O(eps): the tolerance must exceed eps.
+      for (const [eps, tolerance] of [[0, 1e-4], [1e-3, 1e-2]]) {
+        for (const Ctor of [Float64Array, Float32Array]) {
+          const T = 41, iterations = 20, what = `n=${n} eps=${eps}`;
+          const logits = new Ctor(r.normals(T * n * n, 3));
+          const o = { n, T, iterations, eps, tolerance };
+          const h = sinkhornKnopp(logits, o);
+          const counts = sinkhornIterationCounts(logits, o);
+          assertInstanceOf(counts, Uint32Array);
+          // Worth checking: tokens stop after different counts, some early
+          // and some only at the cap.
+          assertGreater(new Set(counts).size, 3, what);
+          assert(counts.some((c) => c < iterations), what);
+          assert(counts.some((c) => c === iterations), what);
+          const dev = deviations(h, n);
+          for (let t = 0; t < T; t++) {
+            const nn = n * n, c = counts[t];
+            const token = logits.subarray(t * nn, (t + 1) * nn);
+            const at = (k: number) =>
+              sinkhornKnopp(token, { n, T: 1, iterations: k, eps });
+            // The output is that of exactly c iterations, bit for bit.
+            assertSameBits(h.subarray(t * nn, (t + 1) * nn), at(c), what);
+            // c is the first count within the tolerance (or the cap). The
+            // float32 check sums the float32 iterate in float64, before the
+            // output is rounded to float32: allow that rounding (n·2⁻²⁴).
+            const slack = Ctor === Float32Array ? n * 2 ** -24 : 0;
+            if (c < iterations) assertLess(dev[t], tolerance + slack, what);
+            for (let k = 1; k < c; k++) {
+              assertGreaterOrEqual(
+                deviations(at(k), n)[0],
+                tolerance - slack,
+                `${what} t=${t} k=${k}`,
+              );
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("controls the largest column deviation, which 20 plain iterations leave large for peaked logits", () => {
+    const n = 4, T = 101, logits = rng(82).normals(T * n * n, 3);
+    const plain = deviations(sinkhornKnopp(logits, { n, T }), n);
+    // Peaked logits: some tokens are still far from doubly stochastic.
+    assertGreater(Math.max(...plain), 1e-2);
+    // Peaked matrices converge slowly: these need up to about 550.
+    const o = { n, T, iterations: 1000, tolerance: 1e-6 };
+    const counts = sinkhornIterationCounts(logits, o);
+    assert(counts.every((c) => c < 1000), "every token converges");
+    assertGreater(Math.max(...counts), 20);
+    assertLess(Math.max(...deviations(sinkhornKnopp(logits, o), n)), 1e-6);
+  });
+});
+
+describe("sinkhornKnoppBackward with a tolerance", () => {
+  // The iteration count is piecewise constant in the logits: it switches
+  // where a deviation crosses the tolerance, and there the loss jumps. The
+  // checks below are away from every switch: the loss asserts, at every
+  // perturbed point of the finite differences, that every token still runs
+  // the count it runs at the centre, so the central differences see one
+  // smooth map (that many iterations) and must match the backward.
+  const check = (
+    n: number,
+    iterations: number,
+    eps: number,
+    tolerance: number,
+    seed: number,
+  ) => {
+    const T = 5, r = rng(seed);
+    const logits = r.normals(T * n * n, 2);
+    const upstream = r.normals(T * n * n);
+    const options = { n, T, iterations, eps, tolerance };
+    const what = `n=${n} it=${iterations} eps=${eps} tol=${tolerance}`;
+    const counts = sinkhornIterationCounts(logits, options);
+    assertGreater(new Set(counts).size, 1, `${what}: counts differ`);
+    assert(counts.some((c) => c < iterations), `${what}: some stop early`);
+    const grad = sinkhornKnoppBackward(logits, upstream, options);
+    const fd = fdGradient(() => {
+      const moved = sinkhornIterationCounts(logits, options);
+      assert(
+        moved.every((c, t) => c === counts[t]),
+        `${what}: a step of the finite differences crossed a switch`,
+      );
+      return sinkhornLoss(logits, upstream, options);
+    }, logits);
+    assertGradientClose(what, grad, fd);
+    // Each token's gradient is that of exactly its own count, bit for bit,
+    // and differs from the gradient of all `iterations` where it stopped
+    // early (so the check above tells the two apart).
+    const full = sinkhornKnoppBackward(logits, upstream, {
+      n,
+      T,
+      iterations,
+      eps,
+    });
+    for (let t = 0; t < T; t++) {
+      const nn = n * n,
+        part = (a: Float64Array) => a.subarray(t * nn, (t + 1) * nn);
+      const own = sinkhornKnoppBackward(part(logits), part(upstream), {
+        n,
+        T: 1,
+        iterations: counts[t],
+        eps,
+      });
+      assertSameBits(part(grad), own, `${what} t=${t}`);
+      if (counts[t] < iterations) {
+        const gap = Math.max(
+          ...part(grad).map((v, k) => Math.abs(v - part(full)[k])),
+        );
+        assertGreater(gap, 1e-5, `${what} t=${t}`);
+      }
+    }
+  };
+
+  it("matches central finite differences when tokens stop early after different counts, in the log domain", () => {
+    let seed = 90;
+    for (const n of [2, 3, 4, 8]) check(n, 20, 0, 1e-3, seed++);
+    check(2, 40, 0, 1e-3, 95); // counts 2, 16, 26, 40, 40: long histories
+  });
+
+  it("matches central finite differences when tokens stop early on the eps > 0 path", () => {
+    let seed = 100;
+    for (const n of [2, 3, 4]) {
+      check(n, 20, 1e-6, 1e-3, seed++);
+      check(n, 20, 1e-2, 5e-2, seed++);
     }
   });
 });

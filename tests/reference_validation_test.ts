@@ -25,6 +25,7 @@ import {
   mhcPreBackward,
   reduceStreams,
   reduceStreamsBackward,
+  sinkhornIterationCounts,
   sinkhornKnopp,
   sinkhornKnoppBackward,
 } from "@birkhoff/mhc";
@@ -89,6 +90,8 @@ const CALLS: Record<string, (a: Args, o: Any) => unknown> = {
   sinkhornKnopp: (a, o) => sinkhornKnopp(a.logits, or(o, { n, T })),
   sinkhornKnoppBackward: (a, o) =>
     sinkhornKnoppBackward(a.logits, a.gradH, or(o, { n, T })),
+  sinkhornIterationCounts: (a, o) =>
+    sinkhornIterationCounts(a.logits, or(o, { n, T })),
   mhcCoefficients: (a, o) => mhcCoefficients(a.x, a.mhcParams, or(o, shape())),
   mhcCoefficientsBackward: (a, o) =>
     mhcCoefficientsBackward(
@@ -228,7 +231,7 @@ function badSizes(
   return out;
 }
 
-/** Bad `iterations` and `eps` of the Sinkhorn options. */
+/** Bad `iterations`, `eps` and `tolerance` of the Sinkhorn options. */
 function badSinkhorn(base: Record<string, number>): Case[] {
   const out: Case[] = [];
   for (const bad of [0, 1.5, -3, NaN]) {
@@ -250,6 +253,22 @@ function badSinkhorn(base: Record<string, number>): Case[] {
       edit: () => ({ ...base, eps: bad }),
       error: RangeError,
       message: `eps must be a finite number, got ${bad}`,
+    });
+  }
+  for (const bad of [-1e-9, -1, -Infinity]) {
+    out.push({
+      edit: () => ({ ...base, tolerance: bad }),
+      error: RangeError,
+      message: bad === -Infinity
+        ? "tolerance must be a finite number, got -Infinity"
+        : `tolerance must be >= 0, got ${bad}`,
+    });
+  }
+  for (const bad of [NaN, Infinity, "0.1"]) {
+    out.push({
+      edit: () => ({ ...base, tolerance: bad }),
+      error: RangeError,
+      message: `tolerance must be a finite number, got ${bad}`,
     });
   }
   return out;
@@ -383,6 +402,7 @@ const CASES: Record<keyof typeof CALLS, Case[]> = {
     ...logitCases,
     ...arrayArg("gradOutput", ["gradH"], T * n * n, TNN, "logits"),
   ],
+  sinkhornIterationCounts: logitCases,
   mhcCoefficients: coefficientCases(),
   mhcCoefficientsBackward: [
     ...coefficientCases(),
@@ -503,13 +523,13 @@ function sameExcept(
 describe("NaN in the data", () => {
   const s = rng(50);
 
-  it("makes the whole output and gradient of that token NaN in sinkhornKnopp, other tokens unchanged", () => {
+  it("makes the whole output and gradient of that token NaN in sinkhornKnopp, other tokens unchanged, with or without a tolerance", () => {
     for (const Ctor of [Float64Array, Float32Array]) {
-      for (const eps of [0, 1e-6]) {
+      for (const [eps, tolerance] of [[0, 0], [1e-6, 0], [0, 1e-3]]) {
         for (const poison of [NaN, Infinity]) {
           const logits = new Ctor(s.normals(3 * n * n)),
             up = new Ctor(s.normals(3 * n * n));
-          const o = { n, T: 3, eps };
+          const o = { n, T: 3, eps, tolerance };
           const h = sinkhornKnopp(logits, o),
             g = sinkhornKnoppBackward(logits, up, o);
           const bad = logits.slice();

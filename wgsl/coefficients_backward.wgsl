@@ -28,6 +28,7 @@ struct CoefBackParams {
   /** n·C. */
   nc: u32,
   iterations: u32,
+  tolerance: f32,
   eps: f32,
   alpha_pre: f32,
   alpha_post: f32,
@@ -108,7 +109,7 @@ fn coefficients_backward(
         l[q] = saved[t * SAVED_W + 2u * N + q];
         g[q] = g_res[t * NN + q];
       }
-      gl = sk_backward(l, g, SkConfig(params.iterations, params.eps));
+      gl = sk_backward(l, g, SkConfig(params.iterations, params.eps, params.tolerance));
       ir = saved[t * SAVED_W + K];
     }
     for (var q = 0u; q < NN; q++) {

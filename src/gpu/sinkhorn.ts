@@ -3,8 +3,9 @@
  * Sinkhorn-Knopp projection on WebGPU (SPEC §4), forward and exact backward,
  * with the semantics of the reference {@linkcode sinkhornKnopp} and
  * {@linkcode sinkhornKnoppBackward}: log domain for `eps = 0`, DeepSeek's
- * linear variant for `eps > 0`; the backward recomputes the iterates on chip
- * and runs through all `2·iterations` normalisations.
+ * linear variant for `eps > 0`, the optional early stop `tolerance` (its f32
+ * bits in the uniform); the backward recomputes the iterates on chip, with
+ * the same stopping rule, and runs through every normalisation that ran.
  *
  * Kernels: `wgsl/sinkhorn_core.wgsl` + `wgsl/sinkhorn.wgsl`; one invocation
  * per matrix (its `n²` iterates in registers, no barrier), 64 matrices per
@@ -116,7 +117,13 @@ function record(
       shape,
     })),
     workgroups: (tokens) => Math.ceil(tokens / MATRICES_PER_WORKGROUP),
-    params: (tokens) => new Uint32Array([tokens, config.iterations, eps, 0]),
+    params: (tokens) =>
+      new Uint32Array([
+        tokens,
+        config.iterations,
+        eps,
+        f32Bits(config.tolerance),
+      ]),
   });
 }
 
@@ -143,7 +150,8 @@ async function encode(
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
  * @param buffers Logits and output, f32 `[T, n, n]`.
- * @param options Sizes `n` (1 to 8) and `T`, optional `iterations` and `eps`.
+ * @param options Sizes `n` (1 to 8) and `T`, optional `iterations`, `eps`
+ *   and `tolerance`.
  * @returns A promise that resolves once the commands are recorded.
  * @throws {RangeError} When a size is invalid or a buffer too small.
  * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
@@ -238,7 +246,8 @@ export function encodeSinkhornKnoppBackward(
  *
  * @param gpu The runtime.
  * @param logits Logits `[T, n, n]`, row-major.
- * @param options Sizes `n` (1 to 8) and `T`, optional `iterations` and `eps`.
+ * @param options Sizes `n` (1 to 8) and `T`, optional `iterations`, `eps`
+ *   and `tolerance`.
  * @returns The projected matrices `[T, n, n]`.
  * @throws {RangeError} When a size or the length of `logits` is wrong.
  * @throws {TypeError} When `logits` is not a `Float32Array`.
@@ -287,7 +296,7 @@ export async function sinkhornKnoppGpu(
 
 /**
  * {@linkcode sinkhornKnoppBackward} on the GPU: the exact reverse-mode
- * gradient through all `2·iterations` normalisations. Float32 only, `n <= 8`.
+ * gradient through every normalisation that ran. Float32 only, `n <= 8`.
  *
  * @param gpu The runtime.
  * @param logits The logits `[T, n, n]` given to the forward.

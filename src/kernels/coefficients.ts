@@ -23,6 +23,7 @@ struct CoefParams {
   /** n·C. */
   nc: u32,
   iterations: u32,
+  tolerance: f32,
   eps: f32,
   norm_eps: f32,
   alpha_pre: f32,
@@ -120,7 +121,7 @@ fn coefficients_forward(
     for (var q = 0u; q < NN; q++) {
       l[q] = co_phi[w * CO_KS + 2u * N + q];
     }
-    sk_forward(&l, SkConfig(params.iterations, params.eps));
+    sk_forward(&l, SkConfig(params.iterations, params.eps, params.tolerance));
     for (var q = 0u; q < NN; q++) {
       co_phi[w * CO_KS + 2u * N + q] = l[q];
     }

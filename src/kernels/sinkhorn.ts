@@ -26,6 +26,8 @@ struct SinkhornParams {
   tokens: u32,
   iterations: u32,
   eps: f32,
+  /** Early-stop tolerance; 0: exactly \`iterations\` iterations. */
+  tolerance: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: SinkhornParams;
@@ -37,7 +39,7 @@ fn sk_token(local: u32, wg: vec3u, nwg: vec3u) -> u32 {
 }
 
 fn sk_config() -> SkConfig {
-  return SkConfig(params.iterations, params.eps);
+  return SkConfig(params.iterations, params.eps, params.tolerance);
 }
 
 fn sk_load_logits(t: u32) -> SkMat {

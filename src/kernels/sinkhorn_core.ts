@@ -19,7 +19,17 @@ export const sinkhornCoreWgsl: string = `// Copyright 2026 the @birkhoff/mhc aut
 // output exp(ℓ). eps > 0 (DeepSeek's released code): linear domain,
 // M⁰ = colsoftmax(L) + eps, M ← M / (sum_axis(M) + eps).
 //
-// Backward: exact reverse mode through all 2·iterations normalisations. The
+// Early stop (tolerance > 0): after the row step of each iteration but the
+// last, the matrix (exp(ℓ), or M) is checked; when every row and column sum
+// is within \`tolerance\` of 1 (strictly), that matrix's iteration stops. The
+// count is data-dependent, so invocations diverge here; the core has no
+// barrier, and callers keep theirs outside the calls. tolerance = 0: exactly
+// \`iterations\` iterations, no check.
+//
+// Backward: exact reverse mode through all the normalisations that ran. With
+// a tolerance, sk_count first reruns the forward with the same stopping rule
+// (the same calls in the same order, so the same count bit for bit within
+// the invocation) to find how many iterations to differentiate through. The
 // forward is recomputed in the invocation; only the per-step axis offsets
 // (logsumexp or divisor: n floats per step) are kept, in a private array of
 // SK_SEG iterations, and the iterates are walked back from them
@@ -50,6 +60,8 @@ struct SkConfig {
   iterations: u32,
   /** 0: log domain (paper); > 0: DeepSeek's linear variant. */
   eps: f32,
+  /** Early stop on the row and column sums; 0: never stop early. */
+  tolerance: f32,
 }
 
 /** Index of entry q along column p (\`cols\`) or row p. */
@@ -163,26 +175,95 @@ fn sk_lin_unstep(
   }
 }
 
-/** Forward projection in place: logits in, the projected matrix out. */
-fn sk_forward(l: ptr<function, SkMat>, cfg: SkConfig) {
+/** Largest |sum − 1| over the rows and columns of a linear-domain matrix. */
+fn sk_deviation(m: SkMat) -> f32 {
+  var dev = 0.0;
+  var cols: SkVec;
+  for (var i = 0u; i < N; i++) {
+    var row = 0.0;
+    for (var j = 0u; j < N; j++) {
+      row += m[i * N + j];
+      cols[j] += m[i * N + j];
+    }
+    dev = max(dev, abs(row - 1.0));
+  }
+  for (var j = 0u; j < N; j++) {
+    dev = max(dev, abs(cols[j] - 1.0));
+  }
+  return dev;
+}
+
+/** The early-stop test after iteration \`it\` (0-based) of a log-domain ℓ. */
+fn sk_log_done(l: ptr<function, SkMat>, it: u32, cfg: SkConfig) -> bool {
+  if (cfg.tolerance <= 0.0 || it + 1u >= cfg.iterations) {
+    return false;
+  }
+  var m: SkMat;
+  for (var k = 0u; k < NN; k++) {
+    m[k] = exp((*l)[k]);
+  }
+  return sk_deviation(m) < cfg.tolerance;
+}
+
+/** The early-stop test after iteration \`it\` (0-based) of a linear M. */
+fn sk_lin_done(m: ptr<function, SkMat>, it: u32, cfg: SkConfig) -> bool {
+  if (cfg.tolerance <= 0.0 || it + 1u >= cfg.iterations) {
+    return false;
+  }
+  return sk_deviation(*m) < cfg.tolerance;
+}
+
+/** Starting iterate of the linear domain, in place: colsoftmax(L) + eps. */
+fn sk_lin_start(m: ptr<function, SkMat>, eps: f32) {
+  sk_colsoftmax(m);
+  for (var k = 0u; k < NN; k++) {
+    (*m)[k] = (*m)[k] + eps;
+  }
+}
+
+/**
+ * Forward iterations in place (ℓ in the log domain, M in the linear one),
+ * with the early stop; returns the number of iterations that ran.
+ */
+fn sk_iterate(v: ptr<function, SkMat>, cfg: SkConfig) -> u32 {
   if (cfg.eps == 0.0) {
     for (var it = 0u; it < cfg.iterations; it++) {
-      sk_log_step(l, true);
-      sk_log_step(l, false);
+      sk_log_step(v, true);
+      sk_log_step(v, false);
+      if (sk_log_done(v, it, cfg)) {
+        return it + 1u;
+      }
     }
+  } else {
+    sk_lin_start(v, cfg.eps);
+    for (var it = 0u; it < cfg.iterations; it++) {
+      sk_lin_step(v, true, cfg.eps);
+      sk_lin_step(v, false, cfg.eps);
+      if (sk_lin_done(v, it, cfg)) {
+        return it + 1u;
+      }
+    }
+  }
+  return cfg.iterations;
+}
+
+/** Forward projection in place: logits in, the projected matrix out. */
+fn sk_forward(l: ptr<function, SkMat>, cfg: SkConfig) {
+  sk_iterate(l, cfg);
+  if (cfg.eps == 0.0) {
     for (var k = 0u; k < NN; k++) {
       (*l)[k] = exp((*l)[k]);
     }
-  } else {
-    sk_colsoftmax(l);
-    for (var k = 0u; k < NN; k++) {
-      (*l)[k] = (*l)[k] + cfg.eps;
-    }
-    for (var it = 0u; it < cfg.iterations; it++) {
-      sk_lin_step(l, true, cfg.eps);
-      sk_lin_step(l, false, cfg.eps);
-    }
   }
+}
+
+/** Iterations the forward runs on these logits (the early stop applied). */
+fn sk_count(logits: SkMat, cfg: SkConfig) -> u32 {
+  if (cfg.tolerance <= 0.0) {
+    return cfg.iterations;
+  }
+  var v = logits;
+  return sk_iterate(&v, cfg);
 }
 
 /**
@@ -194,7 +275,9 @@ fn sk_backward(logits: SkMat, grad_out: SkMat, cfg: SkConfig) -> SkMat {
   // Offsets of the segment's steps: column steps even, row steps odd.
   var hist: array<SkVec, 2u * SK_SEG>;
   var g = grad_out;
-  var end = cfg.iterations;
+  // The iterations that ran, differentiated through from the last one.
+  let count = sk_count(logits, cfg);
+  var end = count;
   loop {
     let it0 = select(0u, end - SK_SEG, end > SK_SEG);
     var v = logits;
@@ -208,7 +291,7 @@ fn sk_backward(logits: SkMat, grad_out: SkMat, cfg: SkConfig) -> SkMat {
         hist[h] = sk_log_step(&v, true);
         hist[h + 1u] = sk_log_step(&v, false);
       }
-      if (end == cfg.iterations) {
+      if (end == count) {
         for (var k = 0u; k < NN; k++) {
           g[k] = g[k] * exp(v[k]); // through H = exp(ℓ)
         }
@@ -219,10 +302,7 @@ fn sk_backward(logits: SkMat, grad_out: SkMat, cfg: SkConfig) -> SkMat {
         sk_log_unstep(&v, &g, hist[h - 2u], true);
       }
     } else {
-      sk_colsoftmax(&v);
-      for (var k = 0u; k < NN; k++) {
-        v[k] = v[k] + cfg.eps;
-      }
+      sk_lin_start(&v, cfg.eps);
       for (var it = 0u; it < it0; it++) {
         sk_lin_step(&v, true, cfg.eps);
         sk_lin_step(&v, false, cfg.eps);

@@ -153,7 +153,9 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
  *
  * @param x Residual states `[T, n, C]`.
  * @param params `φ`, `b` and the three `α` of the site.
- * @param options Sizes `n`, `C`, `T`, and optional `normEps`, `iterations`, `eps`.
+ * @param options Sizes `n`, `C`, `T`, and optional `normEps`, `iterations`,
+ *   `eps` and `tolerance` (the Sinkhorn early stop, see
+ *   {@linkcode SinkhornOptions.tolerance}).
  * @returns `hPre`, `hPost`, `hRes`, plus the `logits` and `invRms` that the backward reuses.
  * @throws {RangeError} When a size, a length or an `α` is invalid.
  * @throws {TypeError} When an array has the wrong type.
@@ -218,7 +220,7 @@ export function mhcCoefficients<A extends FloatArray>(
  * Backward of {@linkcode mhcCoefficients}: from the upstream gradients of
  * `H_pre`, `H_post` and `H_res` it returns the gradients of `x`, `φ`, `b` and
  * the three `α`. The Sinkhorn part is exact reverse mode through every
- * iteration. Parameter gradients are summed over the `T` tokens.
+ * iteration that ran (with a `tolerance`, each token's own count). Parameter gradients are summed over the `T` tokens.
  *
  * NaN in a token of `x` makes that token's gradient of `x` NaN, and, since
  * they are sums over tokens, every entry of the `φ`, `b` and `α` gradients;

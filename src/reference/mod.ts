@@ -9,6 +9,7 @@
 export type { FloatArray, SinkhornOptions, StreamShape } from "./types.ts";
 export {
   DEFAULT_SINKHORN_ITERATIONS,
+  sinkhornIterationCounts,
   sinkhornKnopp,
   sinkhornKnoppBackward,
   type SinkhornKnoppOptions,

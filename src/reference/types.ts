@@ -36,4 +36,32 @@ export interface SinkhornOptions {
    * normalisation by `sum + eps`, as DeepSeek's released code does.
    */
   eps?: number;
+  /**
+   * Early stop. When set, the iterations stop after the first full
+   * (column, row) iteration after which every row sum and every column sum
+   * of the token's matrix is within `tolerance` of 1 (strictly below), and
+   * never later than after `iterations`. Each token stops on its own, and
+   * the backward differentiates through exactly the iterations that token
+   * ran. The check runs after each row step, on the iterate that would be
+   * returned: `max(max_i |Σ_j H_ij − 1|, max_j |Σ_i H_ij − 1|)`. Unset (the
+   * default) or `0` runs exactly `iterations` iterations. With `eps > 0` the
+   * rows sum to `1 − O(eps)`, so a tolerance below about `eps` never stops
+   * early. Must be finite and `>= 0`.
+   *
+   * @example Stop once rows and columns are within 1e-6 of 1
+   * ```ts
+   * import { sinkhornKnopp } from "@birkhoff/mhc";
+   * import { assertAlmostEquals } from "@std/assert";
+   *
+   * const logits = new Float64Array([2, 0, 1, -1]); // one token, n = 2
+   * const h = sinkhornKnopp(logits, {
+   *   n: 2,
+   *   T: 1,
+   *   iterations: 100,
+   *   tolerance: 1e-6,
+   * });
+   * assertAlmostEquals(h[0] + h[2], 1, 1e-6); // column 0
+   * ```
+   */
+  tolerance?: number;
 }

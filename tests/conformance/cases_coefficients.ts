@@ -9,10 +9,19 @@
  * one entry of 3e4) and large states (|x| ~ 1e3); random upstream
  * gradients. On the webgpu-f16 backend `x` is stored as f16.
  *
+ * Early-stop cases (Sinkhorn `tolerance`, both eps modes): the `H_res`
+ * logits come from x, so each token runs its own number of iterations.
+ * Their x is drawn on a grid of 1/64 (exact in f16, so every backend gets
+ * the same values and the float32 error model bounds every backend's
+ * logits), and their seeds are ones whose every token is far from a switch
+ * of its count (checked by `checkEarlyStop`, which also asserts that the
+ * counts really differ across tokens).
+ *
  * @module
  */
 
 import {
+  type MhcCoefficients,
   mhcCoefficients,
   mhcCoefficientsBackward,
   type MhcCoefficientsOptions,
@@ -25,6 +34,7 @@ import { drawLogits, maxAbs } from "./cases_sinkhorn.ts";
 import type { Precision, Tolerance } from "./tolerance.ts";
 import { U16, U32 } from "./tolerance.ts";
 import { sinkhornTolerance } from "./tolerance_sinkhorn.ts";
+import { checkEarlyStop } from "./early_stop.ts";
 
 /** How the inputs are drawn: `normal`, extreme `H_res` biases, or large x. */
 type Kind = "normal" | "pm80" | "pm1e4" | "huge" | "bigx";
@@ -102,7 +112,7 @@ export function scales(d: Draw, o: MhcCoefficientsOptions): Scales {
       (_, i) => fwd.logits[Math.floor(i / (n * n)) * K + 2 * n + i % (n * n)],
     ),
     to64(d.gRes),
-    { n, T, iterations: o.iterations, eps: o.eps },
+    { n, T, iterations: o.iterations, eps: o.eps, tolerance: o.tolerance },
   );
   const alpha = (k: number) =>
     k < n ? p64.alphaPre : k < 2 * n ? p64.alphaPost : p64.alphaRes;
@@ -284,6 +294,27 @@ function coefficientCases(
   const sc = () => s ??= scales(get(), options);
   const truthForward = () =>
     mhcCoefficients(to64(get().x), params64(get().params), options);
+  return coefficientPair(tag, options, get, truthForward, sc);
+}
+
+/**
+ * The forward and backward cases of one setting.
+ *
+ * @param tag The setting, for names.
+ * @param options The options of both calls.
+ * @param get The case's inputs.
+ * @param truthForward The float64 forward.
+ * @param sc The case's error scales.
+ * @returns The two cases.
+ */
+function coefficientPair(
+  tag: string,
+  options: MhcCoefficientsOptions & { iterations: number },
+  get: () => Draw,
+  truthForward: () => MhcCoefficients<Float64Array>,
+  sc: () => Scales,
+): ConformanceCase[] {
+  const { iterations } = options;
   return [
     {
       name: `mhcCoefficients ${tag}`,
@@ -341,5 +372,67 @@ function coefficientCases(
   ];
 }
 
+/**
+ * `[n, C, T, iterations, eps, tolerance, seed]` of the early-stop cases. The
+ * seeds are ones whose every token is far from a switch of its count.
+ */
+const EARLY_STOP: [number, number, number, number, number, number, number][] = [
+  [4, 37, 19, 20, 0, 0.02, 7501],
+  [3, 37, 37, 20, 1e-6, 0.02, 7505],
+  [8, 9, 19, 30, 0, 0.05, 7503],
+];
+
+function earlyStopCases(
+  [n, C, T, iterations, eps, tolerance, seed]: [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ],
+): ConformanceCase[] {
+  const options = { n, C, T, iterations, eps, tolerance };
+  const tag = `n=${n} C=${C} T=${T} iterations=${iterations} eps=${eps} ` +
+    `tolerance=${tolerance}`;
+  const K = n * n + 2 * n;
+  let d: Draw | undefined, s: Scales | undefined, checked = false;
+  const get = () => {
+    if (d) return d;
+    d = draw(seed, options, "normal");
+    // On a grid of 1/64: exact in f16 (11 significant bits) for |x| < 32.
+    d.x = d.x.map((v) => Math.round(64 * v) / 64);
+    return d;
+  };
+  const sc = () => s ??= scales(get(), options);
+  const truthForward = () => {
+    const f = mhcCoefficients(to64(get().x), params64(get().params), options);
+    if (!checked) {
+      // Every backend's H_res iterates are within the f32 H_res atol of the
+      // reference's (x is exact in f16; the backward's saved logits are the
+      // reference's rounded to f32, a smaller error), so its deviations are
+      // within n·(atol + u); see early_stop.ts.
+      const atol = coefficientTolerance("hRes", "f32", sc(), iterations).atol;
+      const res = Float64Array.from(
+        { length: T * n * n },
+        (_, i) => f.logits[Math.floor(i / (n * n)) * K + 2 * n + i % (n * n)],
+      );
+      checkEarlyStop(
+        res,
+        { n, T, iterations, eps, tolerance },
+        n * (atol + U32),
+        tag,
+      );
+      checked = true;
+    }
+    return f;
+  };
+  return coefficientPair(tag, options, get, truthForward, sc);
+}
+
 /** Every coefficient case, forward and backward. */
-export const cases: ConformanceCase[] = SETTINGS.flatMap(coefficientCases);
+export const cases: ConformanceCase[] = [
+  ...SETTINGS.flatMap(coefficientCases),
+  ...EARLY_STOP.flatMap(earlyStopCases),
+];

@@ -10,6 +10,13 @@
  * kernels' per-matrix history (8, 16 and 32 iterations), so their backward
  * takes the segmented recomputation path.
  *
+ * Early-stop cases (`tolerance`) in both eps modes, with n in {2, 3, 4, 8}:
+ * each token runs its own number of iterations, so the counts must match the
+ * float64 reference's. Their seeds are chosen so that no token is near a
+ * switch of its count (checked by `checkEarlyStop`, which also asserts that
+ * the counts really differ across tokens); n = 2 with up to 40 iterations
+ * stops on both sides of the kernels' 16-iteration history.
+ *
  * @module
  */
 
@@ -17,6 +24,8 @@ import { sinkhornKnopp, sinkhornKnoppBackward } from "@birkhoff/mhc";
 import { rng } from "../_rand.ts";
 import type { ConformanceCase, Outputs } from "./case.ts";
 import { sinkhornTolerance } from "./tolerance_sinkhorn.ts";
+import { checkEarlyStop } from "./early_stop.ts";
+import { U32 } from "./tolerance.ts";
 
 /** How the logits are drawn. */
 export type LogitKind = "normal" | "pm80" | "pm1e4" | "huge";
@@ -129,5 +138,78 @@ function sinkhornCases(
   ];
 }
 
+/**
+ * `[n, T, iterations, eps, tolerance, seed]` of the early-stop cases. The
+ * seeds are ones whose every token is far from a switch of its count.
+ */
+const EARLY_STOP: [number, number, number, number, number, number][] = [
+  [4, 37, 20, 0, 0.05, 8001],
+  [3, 19, 20, 1e-6, 0.01, 8000],
+  [3, 19, 20, 0.01, 0.05, 8001],
+  [8, 19, 30, 0, 0.05, 8000],
+  [2, 37, 40, 0, 0.01, 8000],
+  [4, 151, 20, 0, 0.05, 8005],
+];
+
+function earlyStopCases(
+  [n, T, iterations, eps, tolerance, seed]: [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ],
+): ConformanceCase[] {
+  const options = { n, T, iterations, eps, tolerance };
+  const tag =
+    `n=${n} T=${T} iterations=${iterations} eps=${eps} tolerance=${tolerance}`;
+  const count = T * n * n;
+  let logits: Float32Array | undefined, grad: Float32Array | undefined;
+  let checked = false;
+  const l = () => logits ??= drawLogits(seed, count, n * n, "normal");
+  const g = () => grad ??= Float32Array.from(rng(seed + 1).normals(count));
+  const tol = () => sinkhornTolerance(iterations, maxAbs(l(), 1), maxAbs(g()));
+  /** The float64 logits, once checked to be far from a switch. */
+  const l64 = () => {
+    const l64 = Float64Array.from(l());
+    if (!checked) {
+      // A backend's iterates are within the forward atol of the reference's
+      // (the backward recomputes the same forward), so its deviations are
+      // within n·(atol + u); see early_stop.ts.
+      checkEarlyStop(l64, options, n * (tol().forward.atol + U32), tag);
+      checked = true;
+    }
+    return l64;
+  };
+  return [
+    {
+      name: `sinkhornKnopp ${tag}`,
+      run: async (b): Promise<Outputs> => ({
+        h: await b.sinkhornKnopp(l(), options),
+      }),
+      truth: () => ({ h: sinkhornKnopp(l64(), options) }),
+      tolerance: () => tol().forward,
+    },
+    {
+      name: `sinkhornKnoppBackward ${tag}`,
+      run: async (b): Promise<Outputs> => ({
+        gradLogits: await b.sinkhornKnoppBackward(l(), g(), options),
+      }),
+      truth: () => ({
+        gradLogits: sinkhornKnoppBackward(
+          l64(),
+          Float64Array.from(g()),
+          options,
+        ),
+      }),
+      tolerance: () => tol().backward,
+    },
+  ];
+}
+
 /** Every Sinkhorn case, forward and backward. */
-export const cases: ConformanceCase[] = SETTINGS.flatMap(sinkhornCases);
+export const cases: ConformanceCase[] = [
+  ...SETTINGS.flatMap(sinkhornCases),
+  ...EARLY_STOP.flatMap(earlyStopCases),
+];
