@@ -1,0 +1,111 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+/**
+ * RMSNorm with a learned gain on WebGPU, forward and backward; the CPU twin
+ * is `src/train/ops/rmsnorm.ts` (same `ε`). Kernels:
+ * `wgsl/train/rmsnorm_forward.wgsl`, `wgsl/train/rmsnorm_backward.wgsl`
+ * (input gradient), `wgsl/train/rmsnorm_dw.wgsl` (gain gradient).
+ *
+ * @module
+ */
+
+import type { MhcGpu } from "../../../mod.ts";
+import { f32Bits } from "../../gpu/specialize.ts";
+import { rmsnormBackwardWgsl } from "../kernels/rmsnorm_backward.ts";
+import { rmsnormDwWgsl } from "../kernels/rmsnorm_dw.ts";
+import { rmsnormForwardWgsl } from "../kernels/rmsnorm_forward.ts";
+import { RMSNORM_EPS } from "../ops/rmsnorm.ts";
+import { checkBinding, checkSize } from "./_check.ts";
+import { type Binding, dispatch } from "./dispatch.ts";
+
+/**
+ * Records `out = x·r·w` per row with `r = 1/sqrt(mean(x²) + ε)`, and keeps
+ * `r` in `rstd` for the backward.
+ *
+ * @param gpu The runtime.
+ * @param encoder The command encoder.
+ * @param b `out` `[N, C]` and `rstd` `[N]` (overwritten), `x` `[N, C]`, `w`
+ * `[C]`.
+ * @param s Sizes: `N` rows of width `C`.
+ * @returns When the pass is recorded.
+ * @throws {RangeError} When a size is not a positive integer or a binding is
+ * too small.
+ */
+export async function encodeRmsnormForward(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  b: { out: Binding; rstd: Binding; x: Binding; w: Binding },
+  s: { N: number; C: number },
+): Promise<void> {
+  const op = "RMSNorm forward";
+  checkSize(op, "N", s.N);
+  checkSize(op, "C", s.C);
+  checkBinding(op, "out", b.out, s.N * s.C);
+  checkBinding(op, "rstd", b.rstd, s.N);
+  checkBinding(op, "x", b.x, s.N * s.C);
+  checkBinding(op, "w", b.w, s.C);
+  await dispatch(gpu, encoder, {
+    label: "train rmsnorm forward",
+    code: rmsnormForwardWgsl,
+    key: "rmsnorm_forward",
+    params: [s.N, s.C, f32Bits(RMSNORM_EPS)],
+    buffers: [b.out, b.rstd, b.x, b.w],
+    workgroups: s.N,
+  });
+}
+
+/**
+ * Records the backward of {@linkcode encodeRmsnormForward}:
+ * `dx = r·w·dout − r³·x·mean(w·dout·x)` per row and `dw = Σ_rows dout·x·r`,
+ * both reduced in a fixed order (deterministic). Two passes: `dx`, then `dw`.
+ *
+ * @param gpu The runtime.
+ * @param encoder The command encoder.
+ * @param b `dx` `[N, C]`, `dw` `[C]` (overwritten, or added to with
+ * `accumulate`), `dout` `[N, C]`, `x` `[N, C]`, `w` `[C]`, `rstd` `[N]` from
+ * the forward.
+ * @param s Sizes `N`, `C`; `accumulate: true` adds to `dx` and `dw` instead
+ * of overwriting them.
+ * @returns When the passes are recorded.
+ * @throws {RangeError} When a size is not a positive integer or a binding is
+ * too small.
+ */
+export async function encodeRmsnormBackward(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  b: {
+    dx: Binding;
+    dw: Binding;
+    dout: Binding;
+    x: Binding;
+    w: Binding;
+    rstd: Binding;
+  },
+  s: { N: number; C: number; accumulate?: boolean },
+): Promise<void> {
+  const op = "RMSNorm backward";
+  checkSize(op, "N", s.N);
+  checkSize(op, "C", s.C);
+  for (const k of ["dx", "dout", "x"] as const) {
+    checkBinding(op, k, b[k], s.N * s.C);
+  }
+  checkBinding(op, "dw", b.dw, s.C);
+  checkBinding(op, "w", b.w, s.C);
+  checkBinding(op, "rstd", b.rstd, s.N);
+  const acc = s.accumulate ? 1 : 0;
+  await dispatch(gpu, encoder, {
+    label: "train rmsnorm backward dx",
+    code: rmsnormBackwardWgsl,
+    key: "rmsnorm_backward",
+    params: [s.N, s.C, acc],
+    buffers: [b.dx, b.dout, b.x, b.w, b.rstd],
+    workgroups: s.N,
+  });
+  await dispatch(gpu, encoder, {
+    label: "train rmsnorm backward dw",
+    code: rmsnormDwWgsl,
+    key: "rmsnorm_dw",
+    params: [s.N, s.C, acc],
+    buffers: [b.dw, b.dout, b.x, b.rstd],
+    workgroups: Math.ceil(s.C / 16),
+  });
+}
