@@ -5,12 +5,14 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { describe, it } from "@std/testing/bdd";
 import {
+  biasTableLength,
   decayMask,
   encodeAdamW,
   encodeGradNorm,
   gradNormPartialsBytes,
   HYPER_FLOATS,
   hyperWords,
+  STAT_ADAM_STEP,
   STAT_CLIP_SCALE,
   STAT_GRAD_NORM,
   STAT_LOSS,
@@ -53,7 +55,7 @@ async function gpuNorm(
 ): Promise<Float32Array> {
   const gpu = await testGpu();
   const N = grads.length;
-  const stats = upload(gpu, new Float32Array([-5, -5, -5, -5]));
+  const stats = upload(gpu, new Float32Array([-5, -5, -5, -5, 0]));
   const gb = upload(gpu, grads);
   const partials = upload(gpu, gradNormPartialsBytes(N));
   const hyper = upload(
@@ -64,7 +66,6 @@ async function gpuNorm(
       beta2: 0.95,
       eps: 1e-8,
       weightDecay: 0,
-      step: 1,
       clip,
     }),
   );
@@ -79,29 +80,42 @@ async function gpuNorm(
 }
 
 describe("the optimiser's host helpers", () => {
-  it("lay out the hyper-parameters with float64 bias corrections", () => {
+  it("lay out the hyper-parameters with float64 bias-correction tables", () => {
     const h = hyperWords({
       lr: 3e-4,
       beta1: 0.9,
       beta2: 0.95,
       eps: 1e-8,
       weightDecay: 0.1,
-      step: 3,
       clip: 1,
     });
-    assertEquals(h.length, HYPER_FLOATS);
+    const L = biasTableLength(0.9, 0.95);
+    // 0.95^L < 2^-26 <= 0.95^(L-1): past the table 1 − β^t rounds to 1.
+    assert(0.95 ** L < 2 ** -26 && 0.95 ** (L - 1) >= 2 ** -26, `L = ${L}`);
+    assertEquals(h.length, HYPER_FLOATS + 2 * L);
     assertEquals(
-      [...h],
-      [...new Float32Array([3e-4, 0.9, 0.95, 1e-8, 0.1, 0.271, 0.142625, 1])],
+      [...h.subarray(0, HYPER_FLOATS)],
+      [...new Float32Array([3e-4, 0.9, 0.95, 1e-8, 0.1, L, 0, 1])],
     );
+    // c1[3] = 1 − 0.9³ and c2[3] = 1 − 0.95³, rounded once from float64.
+    assertEquals(h[HYPER_FLOATS + 2], Math.fround(0.271));
+    assertEquals(h[HYPER_FLOATS + L + 2], Math.fround(0.142625));
+    assertEquals(Math.fround(1 - 0.95 ** L), 1);
     assertEquals(
-      [STAT_LOSS, STAT_GRAD_NORM, STAT_CLIP_SCALE, STAT_SKIPPED, STATS_FLOATS],
-      [0, 1, 2, 3, 4],
+      [
+        STAT_LOSS,
+        STAT_GRAD_NORM,
+        STAT_CLIP_SCALE,
+        STAT_SKIPPED,
+        STAT_ADAM_STEP,
+        STATS_FLOATS,
+      ],
+      [0, 1, 2, 3, 4, 5],
     );
     assertThrows(
-      () => hyperWords({ ...h0(), step: 0 }),
+      () => hyperWords({ ...h0(), beta2: 1 }),
       RangeError,
-      "step must be a positive integer",
+      "beta2 must be in (0, 1)",
     );
     assertThrows(
       () => hyperWords({ ...h0(), lr: NaN }),
@@ -132,7 +146,6 @@ function h0() {
     beta2: 0.95,
     eps: 1e-8,
     weightDecay: 0,
-    step: 1,
     clip: 0,
   };
 }
@@ -395,7 +408,7 @@ describe({
         const vb = upload(gpu, N * 4), gb = upload(gpu, N * 4);
         const decay = upload(gpu, decayMask(layout, N));
         const stats = upload(gpu, STATS_FLOATS * 4);
-        const hyper = upload(gpu, HYPER_FLOATS * 4);
+        const hyper = upload(gpu, hyperWords({ ...hp, lr: 0, clip: 0 }));
         const partials = upload(gpu, gradNormPartialsBytes(N));
         const bounds = new AdamWBounds(N);
         const initial = params.slice();
@@ -418,7 +431,7 @@ describe({
           gpu.device.queue.writeBuffer(
             hyper,
             0,
-            hyperWords({ ...hp, lr, step: opt.t + 1, clip }),
+            hyperWords({ ...hp, lr, clip }),
           );
           const [st, gp, gm, gv] = await runAndRead(gpu, async (enc) => {
             await encodeGradNorm(gpu, enc, {
@@ -435,8 +448,14 @@ describe({
               decay,
               stats,
               hyper,
-            }, { N });
+            }, { N, beta1: hp.beta1, beta2: hp.beta2 });
           }, [[stats, STATS_FLOATS], [pb, N], [mb, N], [vb, N]]);
+          // AdamW's step count lives on the GPU and skips skipped steps.
+          assertEquals(
+            st[STAT_ADAM_STEP],
+            opt.t + (Number.isFinite(norm) ? 1 : 0),
+            `step ${k + 1}: adam step`,
+          );
           const label = `step ${k + 1}`;
           if (!Number.isFinite(norm)) {
             // Skipped: flagged, and parameters and moments untouched.
@@ -533,7 +552,7 @@ describe({
             decay: b,
             stats: b,
             hyper: b,
-          }, { N: 100 });
+          }, { N: 100, beta1: 0.9, beta2: 0.95 });
         } catch (e) {
           threw = e instanceof RangeError;
         }

@@ -22,6 +22,11 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/** The AdamW hyper-parameters both trainers use unless told otherwise. */
+export const ADAMW_DEFAULTS: Readonly<
+  { beta1: number; beta2: number; eps: number; weightDecay: number }
+> = Object.freeze({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
+
 /** AdamW state: the two moments and the step count. */
 export class AdamW<A extends FloatArray> {
   /** First moments, same layout as the parameters. */
@@ -51,10 +56,10 @@ export class AdamW<A extends FloatArray> {
     this.#layout = layout;
     this.m = alloc(size);
     this.v = alloc(size);
-    this.#b1 = options.beta1 ?? 0.9;
-    this.#b2 = options.beta2 ?? 0.95;
-    this.#eps = options.eps ?? 1e-8;
-    this.#wd = options.weightDecay ?? 0.1;
+    this.#b1 = options.beta1 ?? ADAMW_DEFAULTS.beta1;
+    this.#b2 = options.beta2 ?? ADAMW_DEFAULTS.beta2;
+    this.#eps = options.eps ?? ADAMW_DEFAULTS.eps;
+    this.#wd = options.weightDecay ?? ADAMW_DEFAULTS.weightDecay;
   }
 
   /**

@@ -6,7 +6,8 @@
 //              if the norm exceeds the f32 range),
 //   stats[2] = clip scale: clip/‖g‖ when clip > 0 and ‖g‖ > clip, else 1
 //              (1 also for a skipped step),
-//   stats[3] = 1 if any gradient is not finite (the step is skipped), else 0.
+//   stats[3] = 1 if any gradient is not finite (the step is skipped), else 0,
+//   stats[4] = AdamW's step count, advanced by one unless the step is skipped.
 
 struct Params {
   parts: u32, // P
@@ -16,6 +17,7 @@ const WG: u32 = 256u;
 const STAT_NORM: u32 = 1u;
 const STAT_SCALE: u32 = 2u;
 const STAT_SKIPPED: u32 = 3u;
+const STAT_ADAM_STEP: u32 = 4u;
 const HYPER_CLIP: u32 = 7u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -78,5 +80,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     stats[STAT_NORM] = norm_bits;
     stats[STAT_SCALE] = bitcast<u32>(scale);
     stats[STAT_SKIPPED] = select(0u, bitcast<u32>(1.0), f != 0u);
+    if (f == 0u) {
+      stats[STAT_ADAM_STEP] = bitcast<u32>(bitcast<f32>(stats[STAT_ADAM_STEP]) + 1.0);
+    }
   }
 }

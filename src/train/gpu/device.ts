@@ -26,7 +26,7 @@ import { Rng } from "../rng.ts";
 import { fromGpuLayout, toGpuLayout } from "./layout.ts";
 import { type Diagnostics, GpuModel } from "./model.ts";
 import {
-  hyperWords,
+  STAT_ADAM_STEP,
   STAT_GRAD_NORM,
   STAT_LOSS,
   STAT_SKIPPED,
@@ -83,7 +83,6 @@ export class GpuDevice implements StepDevice {
   readonly #targets32: Uint32Array;
   #next = 0;
   #queue: Promise<unknown> = Promise.resolve();
-  #adamStep = 0;
   #error: GpuError | undefined;
 
   private constructor(gpu: MhcGpu, cfg: TrainConfig, opts: GpuDeviceOptions) {
@@ -95,6 +94,7 @@ export class GpuDevice implements StepDevice {
     this.model = new GpuModel(gpu, cfg, cfg.batch, {
       recompute: opts.recompute,
       timer: this.#timer,
+      weightDecay: cfg.weightDecay,
     });
     const slotBytes = STAMPS_AT + this.#timer.bytes;
     this.#slots = Array.from({ length: RING }, (_, i) => ({
@@ -211,19 +211,12 @@ export class GpuDevice implements StepDevice {
     await slot.busy;
     const { batch: B, context: T } = this.#cfg;
     this.#upload(inputs, targets, B * T);
-    this.#adamStep++;
+    // Only the header changes from step to step (AdamW's step count and
+    // bias corrections live on the GPU).
     device.queue.writeBuffer(
       m.hyper,
       0,
-      hyperWords({
-        lr: hyper.lr,
-        beta1: 0.9,
-        beta2: 0.95,
-        eps: 1e-8,
-        weightDecay: this.#cfg.weightDecay,
-        step: this.#adamStep,
-        clip: hyper.clip,
-      }),
+      m.hyperHeader({ lr: hyper.lr, clip: hyper.clip }),
     );
     const encoder = device.createCommandEncoder({ label: "training step" });
     this.#timer.begin();
@@ -318,7 +311,7 @@ export class GpuDevice implements StepDevice {
       const bytes = m.layout.floats * 4;
       const staging = device.createBuffer({
         label: "state readback",
-        size: 3 * bytes,
+        size: 3 * bytes + STATS_FLOATS * 4,
         usage: MAP_READ | COPY_DST,
       });
       try {
@@ -326,6 +319,13 @@ export class GpuDevice implements StepDevice {
         encoder.copyBufferToBuffer(m.params, 0, staging, 0, bytes);
         encoder.copyBufferToBuffer(m.m, 0, staging, bytes, bytes);
         encoder.copyBufferToBuffer(m.v, 0, staging, 2 * bytes, bytes);
+        encoder.copyBufferToBuffer(
+          m.stats,
+          0,
+          staging,
+          3 * bytes,
+          STATS_FLOATS * 4,
+        );
         device.queue.submit([encoder.finish()]);
         await staging.mapAsync(0x01);
         const all = new Float32Array(staging.getMappedRange());
@@ -338,7 +338,7 @@ export class GpuDevice implements StepDevice {
           params: part(0),
           m: part(1),
           v: part(2),
-          adamStep: this.#adamStep,
+          adamStep: all[3 * m.layout.floats + STAT_ADAM_STEP],
         };
         staging.unmap();
         this.#throwIfFailed();
@@ -361,8 +361,8 @@ export class GpuDevice implements StepDevice {
         toGpuLayout(l, state.params),
         toGpuLayout(l, state.m),
         toGpuLayout(l, state.v),
+        state.adamStep,
       );
-      this.#adamStep = state.adamStep;
       return this.gpu.device.queue.onSubmittedWorkDone();
     });
   }

@@ -11,9 +11,10 @@
  */
 
 import type { TensorSpec } from "../model.ts";
+import { DECAY_BLOCK, decayMask } from "./optimizer.ts";
 
-/** Floats per alignment block of the GPU layout. */
-export const BLOCK_FLOATS = 64;
+/** Floats per alignment block of the GPU layout (AdamW's decay-mask block). */
+export const BLOCK_FLOATS = DECAY_BLOCK;
 
 /** A tensor's place in both layouts. */
 export interface GpuTensor extends TensorSpec {
@@ -49,18 +50,20 @@ export function gpuLayout(specs: TensorSpec[]): GpuLayout {
     cpuFloats = Math.max(cpuFloats, s.offset + s.size);
     return t;
   });
-  const decayMask = new Uint32Array(offset / BLOCK_FLOATS);
-  for (const t of tensors) {
-    const first = t.gpuOffset / BLOCK_FLOATS;
-    const blocks = Math.ceil(t.size / BLOCK_FLOATS);
-    decayMask.fill(t.decay ? 1 : 0, first, first + blocks);
-  }
+  const floats = Math.max(offset, BLOCK_FLOATS);
   return {
     tensors,
     byName: new Map(tensors.map((t) => [t.name, t])),
-    floats: Math.max(offset, BLOCK_FLOATS),
+    floats,
     cpuFloats,
-    decayMask,
+    decayMask: decayMask(
+      tensors.map((t) => ({
+        offset: t.gpuOffset,
+        size: t.size,
+        decay: t.decay,
+      })),
+      floats,
+    ),
   };
 }
 

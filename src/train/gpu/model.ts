@@ -62,8 +62,11 @@ import {
   encodeGradNorm,
   gradNormPartialsBytes,
   HYPER_FLOATS,
+  hyperWords,
+  STAT_ADAM_STEP,
   STATS_FLOATS,
 } from "./optimizer.ts";
+import { ADAMW_DEFAULTS } from "../adamw.ts";
 import { encodeStreamSpread } from "./spread.ts";
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08;
@@ -78,6 +81,8 @@ export interface GpuModelOptions {
   recompute?: boolean;
   /** Per-op GPU timer (markers before each op). */
   timer?: GpuTimer;
+  /** AdamW's decoupled weight decay. Default 0.1. */
+  weightDecay?: number;
 }
 
 interface SiteBuffers {
@@ -143,6 +148,12 @@ export class GpuModel {
   readonly recompute: boolean;
 
   readonly #timer?: GpuTimer;
+  readonly #adam: {
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+  };
   readonly #buffers: GPUBuffer[] = [];
   readonly #decay: GPUBuffer;
   readonly #partials: GPUBuffer;
@@ -212,7 +223,10 @@ export class GpuModel {
     gpu.device.queue.writeBuffer(this.#decay, 0, this.layout.decayMask);
     this.#partials = this.#make("grad norm partials", gradNormPartialsBytes(P));
     this.stats = this.#make("stats", f(STATS_FLOATS));
-    this.hyper = this.#make("hyper", f(HYPER_FLOATS));
+    this.#adam = { ...ADAMW_DEFAULTS, weightDecay: options.weightDecay ?? 0.1 };
+    const hyperAll = hyperWords({ ...this.#adam, lr: 0, clip: 0 });
+    this.hyper = this.#make("hyper", hyperAll.byteLength);
+    gpu.device.queue.writeBuffer(this.hyper, 0, hyperAll);
     this.tokens = this.#make("tokens", f(BT));
     this.targets = this.#make("targets", f(BT));
     this.#emb = n === 1 ? this.#none() : this.#make("emb", f(BT * C));
@@ -640,7 +654,7 @@ export class GpuModel {
       decay: this.#decay,
       stats: this.stats,
       hyper: this.hyper,
-    }, { N });
+    }, { N, beta1: this.#adam.beta1, beta2: this.#adam.beta2 });
   }
 
   // ---- the residual sites --------------------------------------------
@@ -835,17 +849,38 @@ export class GpuModel {
   }
 
   /**
-   * Uploads parameters (GPU layout) and moments.
+   * Uploads parameters and moments (GPU layout) and AdamW's step count.
    *
    * @param params Parameters, GPU layout.
    * @param m First moments, GPU layout.
    * @param v Second moments, GPU layout.
+   * @param adamStep AdamW updates applied so far.
    */
-  writeParams(params: Float32Array, m: Float32Array, v: Float32Array): void {
+  writeParams(
+    params: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    adamStep = 0,
+  ): void {
     const q = this.gpu.device.queue;
     q.writeBuffer(this.params, 0, params);
     q.writeBuffer(this.m, 0, m);
     q.writeBuffer(this.v, 0, v);
+    const stats = new Float32Array(STATS_FLOATS);
+    stats[STAT_ADAM_STEP] = adamStep;
+    q.writeBuffer(this.stats, 0, stats);
+  }
+
+  /**
+   * The per-step header of the `hyper` buffer (the rest, AdamW's
+   * bias-correction tables, is written once at creation).
+   *
+   * @param h This step's learning rate and clip.
+   * @returns The header's floats.
+   */
+  hyperHeader(h: { lr: number; clip: number }): Float32Array {
+    return hyperWords({ ...this.#adam, lr: h.lr, clip: h.clip })
+      .subarray(0, HYPER_FLOATS);
   }
 
   /** Frees every buffer. */

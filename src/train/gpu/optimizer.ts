@@ -37,50 +37,65 @@ export const STAT_CLIP_SCALE = 2;
 /** `stats[STAT_SKIPPED]`: 1 when the step was skipped, else 0. */
 export const STAT_SKIPPED = 3;
 /** Floats of the `stats` buffer (contiguous, from index 0). */
-export const STATS_FLOATS = 4;
+/** Index in `stats` of AdamW's step count: updates applied so far. */
+export const STAT_ADAM_STEP = 4;
+/** Floats of the `stats` buffer. */
+export const STATS_FLOATS = 5;
 
 /**
- * Floats of the `hyper` buffer: `[lr, β1, β2, ε, wd, c1, c2, clip]`, with
- * the bias corrections `c1 = 1 − β1^step`, `c2 = 1 − β2^step`.
+ * Floats of the per-step header of the `hyper` buffer:
+ * `[lr, β1, β2, ε, wd, L, 0, clip]`; the bias-correction tables
+ * `c1[1..L]`, `c2[1..L]` follow (see {@linkcode hyperWords}).
  */
 export const HYPER_FLOATS = 8;
 
-/** Parameters of one optimiser step, for {@linkcode hyperWords}. */
+/** Hyper-parameters of the optimiser, for {@linkcode hyperWords}. */
 export interface StepHyper {
   /** Learning rate of this step. */
   lr: number;
-  /** First-moment decay. */
+  /** First-moment decay, in (0, 1). */
   beta1: number;
-  /** Second-moment decay. */
+  /** Second-moment decay, in (0, 1). */
   beta2: number;
   /** Denominator epsilon. */
   eps: number;
   /** Decoupled weight decay (applied where the decay mask says so). */
   weightDecay: number;
-  /**
-   * 1-based count of the updates applied so far, this one included (the CPU
-   * `AdamW.t` after its increment): a skipped step does not count.
-   */
-  step: number;
   /** Gradient-norm clipping threshold; `0` disables clipping. */
   clip: number;
 }
 
+/** Longest bias-correction table. */
+const MAX_TABLE = 1 << 16;
+
 /**
- * The contents of the `hyper` buffer for one step, the bias corrections
- * computed in float64 before rounding to float32.
+ * Length `L` of the bias-correction tables: the first step at which both
+ * `β1^t` and `β2^t` are below `2⁻²⁶`, so that `1 − β^t` rounds to 1 in
+ * float32 from there on (capped at 65536).
  *
- * @param h The step's hyper-parameters.
- * @returns {@linkcode HYPER_FLOATS} floats: `[lr, β1, β2, ε, wd, c1, c2, clip]`.
- * @throws {RangeError} When `step` is not a positive integer or a value is
- * not finite.
+ * @param beta1 First-moment decay.
+ * @param beta2 Second-moment decay.
+ * @returns `L`.
+ */
+export function biasTableLength(beta1: number, beta2: number): number {
+  const need = (b: number) => Math.ceil((26 * Math.LN2) / -Math.log(b));
+  return Math.min(MAX_TABLE, Math.max(need(beta1), need(beta2), 1));
+}
+
+/**
+ * The whole `hyper` buffer: the per-step header and the bias-correction
+ * tables `c1[t] = 1 − β1^t`, `c2[t] = 1 − β2^t` for `t = 1..L`, computed in
+ * float64 before rounding. AdamW keeps its step count `t` on the GPU
+ * (`stats[STAT_ADAM_STEP]`, not advanced by a skipped step) and looks the
+ * corrections up, so steps can be submitted before the previous step's
+ * skip flag is known. Write the whole buffer once, then only the first
+ * {@linkcode HYPER_FLOATS} floats per step (the learning rate changes).
+ *
+ * @param h The hyper-parameters.
+ * @returns `HYPER_FLOATS + 2L` floats.
+ * @throws {RangeError} When a value is not finite or a β is outside (0, 1).
  */
 export function hyperWords(h: StepHyper): Float32Array {
-  if (!Number.isInteger(h.step) || h.step < 1) {
-    throw new RangeError(
-      `Cannot build the AdamW hyper-parameters: step must be a positive integer, got ${h.step}`,
-    );
-  }
   for (
     const k of ["lr", "beta1", "beta2", "eps", "weightDecay", "clip"] as const
   ) {
@@ -92,16 +107,23 @@ export function hyperWords(h: StepHyper): Float32Array {
       );
     }
   }
-  return new Float32Array([
-    h.lr,
-    h.beta1,
-    h.beta2,
-    h.eps,
-    h.weightDecay,
-    1 - Math.pow(h.beta1, h.step),
-    1 - Math.pow(h.beta2, h.step),
-    h.clip,
-  ]);
+  for (const k of ["beta1", "beta2"] as const) {
+    if (!(h[k] > 0 && h[k] < 1)) {
+      throw new RangeError(
+        `Cannot build the AdamW hyper-parameters: ${k} must be in (0, 1), got ${
+          h[k]
+        }`,
+      );
+    }
+  }
+  const L = biasTableLength(h.beta1, h.beta2);
+  const out = new Float32Array(HYPER_FLOATS + 2 * L);
+  out.set([h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, L, 0, h.clip]);
+  for (let t = 1; t <= L; t++) {
+    out[HYPER_FLOATS + t - 1] = 1 - Math.pow(h.beta1, t);
+    out[HYPER_FLOATS + L + t - 1] = 1 - Math.pow(h.beta2, t);
+  }
+  return out;
 }
 
 /** Floats per decay-mask entry: every tensor starts on such a boundary. */
@@ -160,7 +182,8 @@ export function gradNormPartialsBytes(N: number): number {
  *   one is ±Inf (non-finite values are told apart by their bits);
  * - `stats[STAT_CLIP_SCALE]`: `clip/‖g‖` when `clip = hyper[7] > 0` and
  *   `‖g‖ > clip`, else 1 (also 1 for a skipped step);
- * - `stats[STAT_SKIPPED]`: 1 if any gradient is not finite, else 0.
+ * - `stats[STAT_SKIPPED]`: 1 if any gradient is not finite, else 0;
+ * - `stats[STAT_ADAM_STEP]`: advanced by one unless the step is skipped.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
@@ -208,14 +231,15 @@ export async function encodeGradNorm(
  * Records one AdamW update of the flat buffer, `g = grads·stats[2]`,
  * `m = β1·m + (1 − β1)·g`, `v = β2·v + (1 − β2)·g²`,
  * `p −= lr·((m/c1)/(sqrt(v/c2) + ε) + wd·p)` with `wd` only on blocks whose
- * `decay` word is non-zero; nothing is written when `stats[3] ≠ 0` (the
+ * `decay` word is non-zero and `c1`, `c2` looked up in `hyper` at
+ * `t = stats[STAT_ADAM_STEP]`; nothing is written when `stats[3] ≠ 0` (the
  * step is skipped). Run {@linkcode encodeGradNorm} first.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
  * @param b `params`, `m`, `v` `[N]` (updated), `grads` `[N]`, `decay`
  * (`⌈N/64⌉` u32, see {@linkcode decayMask}), `stats`, `hyper`.
- * @param s Sizes: `N` floats.
+ * @param s `N` floats, and the two β the `hyper` tables were built with.
  * @returns When the pass is recorded.
  * @throws {RangeError} When `N` is not a positive integer or a binding is
  * too small.
@@ -232,7 +256,7 @@ export async function encodeAdamW(
     stats: Binding;
     hyper: Binding;
   },
-  s: { N: number },
+  s: { N: number; beta1: number; beta2: number },
 ): Promise<void> {
   const op = "AdamW";
   checkSize(op, "N", s.N);
@@ -241,12 +265,13 @@ export async function encodeAdamW(
   }
   checkBinding(op, "decay", b.decay, Math.ceil(s.N / DECAY_BLOCK));
   checkBinding(op, "stats", b.stats, STATS_FLOATS);
-  checkBinding(op, "hyper", b.hyper, HYPER_FLOATS);
+  const L = biasTableLength(s.beta1, s.beta2);
+  checkBinding(op, "hyper", b.hyper, HYPER_FLOATS + 2 * L);
   await dispatch(gpu, encoder, {
     label: "train adamw",
     code: adamwWgsl,
     key: "adamw",
-    params: [s.N],
+    params: [s.N, L],
     buffers: [b.params, b.m, b.v, b.grads, b.decay, b.stats, b.hyper],
     workgroups: Math.ceil(s.N / 256),
   });
