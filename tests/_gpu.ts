@@ -67,30 +67,4 @@ export async function requireDevice(): Promise<GPUDevice> {
   return d;
 }
 
-/**
- * Runs `fn` inside validation and out-of-memory error scopes, and throws if
- * either scope caught an error, so that a failed dispatch can never pass.
- */
-export async function withErrorScopes<T>(
-  device: GPUDevice,
-  fn: () => T | Promise<T>,
-): Promise<T> {
-  device.pushErrorScope("out-of-memory");
-  device.pushErrorScope("validation");
-  let result: T | undefined, thrown: unknown, failed = false;
-  try {
-    result = await fn();
-  } catch (e) {
-    thrown = e;
-    failed = true;
-  }
-  const validation = await device.popErrorScope();
-  const oom = await device.popErrorScope();
-  // A GPU error explains a failure better than what it caused downstream.
-  if (validation) {
-    throw new Error(`WebGPU validation error: ${validation.message}`);
-  }
-  if (oom) throw new Error(`WebGPU out-of-memory error: ${oom.message}`);
-  if (failed) throw thrown;
-  return result as T;
-}
+export { withErrorScopes } from "./_error_scopes.ts";

@@ -2,16 +2,18 @@
 /**
  * The conformance suite: every case of tests/conformance/cases.ts runs on
  * every backend of tests/conformance/backends.ts and is compared, element
- * by element, with the float64 reference. GPU work runs inside validation
- * and out-of-memory error scopes, so a validation error fails the case.
+ * by element, with the float64 reference (conformance/check_case.ts: GPU
+ * work runs inside validation and out-of-memory error scopes, so a
+ * validation error fails the case). tests/browser/ runs the same cases in
+ * headless Chromium (`deno task test:browser`).
  */
 
 import { afterAll, beforeAll, describe, it } from "@std/testing/bdd";
 import type { MhcBackend } from "@birkhoff/mhc";
-import { SKIP_GPU, withErrorScopes } from "./_gpu.ts";
+import { SKIP_GPU } from "./_gpu.ts";
 import { BACKENDS } from "./conformance/backends.ts";
 import { CASES } from "./conformance/cases.ts";
-import { assertAllClose } from "./conformance/tolerance.ts";
+import { checkCase } from "./conformance/check_case.ts";
 
 const HAS_F16 = !SKIP_GPU &&
   ((await navigator.gpu?.requestAdapter())?.features.has("shader-f16") ??
@@ -28,22 +30,10 @@ for (const spec of BACKENDS) {
       });
       afterAll(() => backend?.destroy());
       for (const c of CASES) {
-        it(`${c.name} matches the float64 reference`, async () => {
-          const b = backend!;
-          const got = b.gpu
-            ? await withErrorScopes(b.gpu.device, () => c.run(b))
-            : await c.run(b);
-          const want = c.truth();
-          for (const [name, expected] of Object.entries(want)) {
-            if (!(name in got)) throw new Error(`output ${name} is missing`);
-            assertAllClose(
-              got[name],
-              expected,
-              c.tolerance(name, spec.precision),
-              `${c.name} on ${spec.name}: ${name}`,
-            );
-          }
-        });
+        it(
+          `${c.name} matches the float64 reference`,
+          () => checkCase(c, backend!, spec.name, spec.precision),
+        );
       }
     },
   });
