@@ -13,6 +13,7 @@ import {
   specializeStreams,
   type StreamVariant,
   variantKey,
+  withConstants,
 } from "./specialize.ts";
 import { tokenReduceWgsl } from "../kernels/token_reduce.ts";
 import { f16BitsToF32 } from "./f16.ts";
@@ -70,22 +71,32 @@ export function streamLayout(
   };
 }
 
-/** The pipeline of a stream kernel for this layout (cached by variant). */
+/**
+ * The pipeline of a stream kernel for this layout (cached by variant), with
+ * the kernel's `const NAME: u32 = …u;` lines named in `constants` rewritten
+ * (e.g. `ACCUMULATE`).
+ */
 export function streamPipeline(
   gpu: MhcGpu,
   kernel: string,
   code: string,
   s: StreamLayout,
   reduces = false,
+  constants: Record<string, number> = {},
 ): Promise<GPUComputePipeline> {
   const v: StreamVariant = { n: s.n, width: s.width, precision: s.precision };
-  const key = variantKey(kernel, v);
+  const key = variantKey(kernel, v) +
+    Object.entries(constants).map(([k, value]) => `|${k}=${value}`).join("");
   return gpu.pipeline({
     label: key,
     key,
     code: cachedSource(
       key,
-      () => specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
+      () =>
+        withConstants(
+          specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
+          constants,
+        ),
     ),
   });
 }

@@ -24,6 +24,20 @@ export function checkF32(
   return value;
 }
 
+/**
+ * Returns `value` when it is a boolean, `false` when it is `undefined`, and
+ * throws a `TypeError` otherwise.
+ */
+export function checkOptionalBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `${name} must be a boolean, got ${typeName(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Throws a `TypeError` unless `gpu` looks like an `MhcGpu`. */
 export function checkGpu(gpu: MhcGpu): void {
   if (

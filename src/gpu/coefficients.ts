@@ -24,6 +24,11 @@
  * (`precision: "f16"`, needs `shader-f16`); everything else is f32 and all
  * arithmetic is f32.
  *
+ * The encode API takes the three `α` as numbers or as a GPU buffer of
+ * `[α_pre, α_post, α_res]` (a pipeline variant reads them from an extra
+ * storage binding, for `α` trained on the GPU), and the backward can add its
+ * `g_x` to the buffer's values (`accumulate`) instead of overwriting them.
+ *
  * @module
  */
 
@@ -39,15 +44,35 @@ import { DEFAULT_NORM_EPS } from "../reference/coefficients.ts";
 import type { SinkhornConfig } from "../reference/sinkhorn.ts";
 import { sinkhornConfig } from "../reference/sinkhorn.ts";
 import {
-  checkFinite,
   checkNonNegative,
   checkObject,
   checkPositiveInt,
 } from "../reference/_validate.ts";
-import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
+import {
+  checkF32,
+  checkGpu,
+  checkOptionalBoolean,
+  checkPrecision,
+} from "./_validate.ts";
 import { checkSinkhornN } from "./sinkhorn.ts";
-import { streamValues } from "./_streams.ts";
-import { cachedSource, f32Bits, withConstants } from "./specialize.ts";
+import { requireStorageBuffers, streamValues } from "./_streams.ts";
+import {
+  cachedSource,
+  f32Bits,
+  withConstants,
+  withPrecision,
+} from "./specialize.ts";
+import {
+  alphaBindings,
+  alphaKey,
+  type AlphaSource,
+  alphaSourceWgsl,
+  alphaWords,
+  checkAlphaSource,
+  type MhcAlphas,
+  numberAlphas,
+} from "./alphas.ts";
+
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
 import { coefficientsWgsl } from "../kernels/coefficients.ts";
@@ -70,16 +95,6 @@ function tileSizes(
 /** Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl (GP_RA). */
 const GRAD_PHI_ROWS = 32;
 
-/** The three `α` of one mHC site. */
-export interface MhcAlphas {
-  /** Scale of the dynamic part of the `H_pre` logits. */
-  alphaPre: number;
-  /** Scale of the dynamic part of the `H_post` logits. */
-  alphaPost: number;
-  /** Scale of the dynamic part of the `H_res` logits. */
-  alphaRes: number;
-}
-
 /** Options of the WebGPU coefficient ops. */
 export interface MhcCoefficientsGpuOptions extends MhcCoefficientsOptions {
   /**
@@ -88,6 +103,20 @@ export interface MhcCoefficientsGpuOptions extends MhcCoefficientsOptions {
    */
   precision?: StreamPrecision;
 }
+
+/** Options of {@linkcode encodeMhcCoefficientsBackward}. */
+export interface MhcCoefficientsBackwardGpuOptions
+  extends MhcCoefficientsGpuOptions {
+  /**
+   * `true`: add the gradient of `x` to the values already in `gradX` (read,
+   * add in f32, store in the precision of `x`); `false` (default): overwrite
+   * them. The parameter gradients are always overwritten.
+   */
+  accumulate?: boolean;
+}
+
+/** Storage buffers of the backward kernel when `α` comes from a buffer. */
+const BACKWARD_ALPHA_BUFFER_STORAGE = 9;
 
 /**
  * Buffers of {@linkcode encodeMhcCoefficients}, each with `STORAGE` usage.
@@ -187,13 +216,6 @@ function coefConfig(
   };
 }
 
-function checkAlphas(alphas: MhcAlphas, name: string): void {
-  checkObject(name, alphas);
-  checkFinite(`${name}.alphaPre`, alphas.alphaPre);
-  checkFinite(`${name}.alphaPost`, alphas.alphaPost);
-  checkFinite(`${name}.alphaRes`, alphas.alphaRes);
-}
-
 /** Row length in f32s of `saved`: `K + 1` rounded up to a multiple of 8. */
 function savedWidth(K: number): number {
   return Math.ceil((K + 1) / 8) * 8;
@@ -260,42 +282,49 @@ export function mhcCoefficientsScratchBytes(
   return T * scratchWidth(K) * 4;
 }
 
-/** Stream kernel source for `precision`: `XT` becomes f16 and f16 is enabled. */
-function withPrecision(code: string, precision: StreamPrecision): string {
-  if (precision === "f32") return code;
-  const from = "alias XT = f32;";
-  if (!code.includes(from)) {
-    throw new Error(`coefficient kernel lacks "${from}" to specialise`);
-  }
-  return "enable f16;\n" + code.replaceAll(from, "alias XT = f16;");
-}
-
 interface CoefPipelines {
   main: GPUComputePipeline;
   gradPhi?: GPUComputePipeline;
   sums?: GPUComputePipeline;
 }
 
+/** Which variant of the main kernel: where `α` comes from, accumulation. */
+interface Variant {
+  alpha: AlphaSource;
+  /** Backward only: add to `g_x`. */
+  accumulate: boolean;
+}
+
 async function pipelines(
   gpu: MhcGpu,
   c: CoefConfig,
   backward: boolean,
+  v: Variant,
 ): Promise<CoefPipelines> {
   const entryPoint = backward
     ? "coefficients_backward"
     : "coefficients_forward";
   const body = backward ? coefficientsBackwardWgsl : coefficientsWgsl;
   const tile = tileSizes(c.n);
-  const mainKey = `coefficients|${entryPoint}|n=${c.n}|${c.precision}`;
+  const acc = backward && v.accumulate;
+  const mainKey = `coefficients|${entryPoint}|n=${c.n}|${c.precision}|${
+    alphaKey(v.alpha)
+  }${acc ? "|accumulate" : ""}`;
+  const constants: Record<string, number> = {
+    N: c.n,
+    CO_KL: tile.lanes,
+    CO_CH: tile.chunk,
+  };
+  if (backward) constants.CB_ACCUMULATE = acc ? 1 : 0;
   const main = gpu.pipeline({
     label: entryPoint,
     code: cachedSource(mainKey, () =>
       withPrecision(
-        withConstants(sinkhornCoreWgsl + coefficientsDotWgsl + body, {
-          N: c.n,
-          CO_KL: tile.lanes,
-          CO_CH: tile.chunk,
-        }),
+        withConstants(
+          sinkhornCoreWgsl + coefficientsDotWgsl + body +
+            alphaSourceWgsl(v.alpha),
+          constants,
+        ),
         c.precision,
       )),
     entryPoint,
@@ -341,7 +370,7 @@ function recordForward(
   encoder: GPUCommandEncoder,
   p: CoefPipelines,
   b: MhcCoefficientsBuffers,
-  alphas: MhcAlphas,
+  alphas: AlphaSource,
   c: CoefConfig,
 ): void {
   const { n, C, K } = c;
@@ -377,6 +406,7 @@ function recordForward(
         bytesPerToken: savedWidth(K) * 4,
         shape: s.saved,
       },
+      ...alphaBindings(alphas),
     ],
     workgroups: (tokens) => Math.ceil(tokens / tt),
     params: (tokens) =>
@@ -387,9 +417,7 @@ function recordForward(
         f32Bits(c.sinkhorn.tolerance),
         eps,
         f32Bits(c.normEps),
-        f32Bits(alphas.alphaPre),
-        f32Bits(alphas.alphaPost),
-        f32Bits(alphas.alphaRes),
+        ...alphaWords(alphas),
       ]),
   });
 }
@@ -399,7 +427,7 @@ function recordBackward(
   encoder: GPUCommandEncoder,
   p: CoefPipelines,
   b: MhcCoefficientsBackwardBuffers,
-  alphas: MhcAlphas,
+  alphas: AlphaSource,
   c: CoefConfig,
 ): void {
   const { n, C, K } = c;
@@ -451,6 +479,7 @@ function recordBackward(
       },
       { name: "gradX", ref: b.gradX, bytesPerToken: n * C * c.es, shape: s.x },
       scratch,
+      ...alphaBindings(alphas),
     ],
     workgroups: (tokens) => Math.ceil(tokens / tt),
     params: (tokens) =>
@@ -460,9 +489,7 @@ function recordBackward(
         c.sinkhorn.iterations,
         f32Bits(c.sinkhorn.tolerance),
         eps,
-        f32Bits(alphas.alphaPre),
-        f32Bits(alphas.alphaPost),
-        f32Bits(alphas.alphaRes),
+        ...alphaWords(alphas),
       ]),
   });
   // g_φ = Σ_t v_t ⊗ g_p[t]: one workgroup per block of φ rows, tokens in
@@ -522,17 +549,26 @@ function recordBackward(
  * An output must not share a buffer with an input of the same call (WebGPU
  * forbids one dispatch reading and writing one buffer); inputs may share.
  *
+ * `alphas` may be numbers, or a buffer holding `[α_pre, α_post, α_res]` as
+ * 3 f32 (`STORAGE` usage, offset a multiple of
+ * `minStorageBufferOffsetAlignment`) that the kernel reads when it runs: for
+ * `α` trained on the GPU, with no new uniform buffer per value. That
+ * variant binds 8 storage buffers (the default limit); with numbers, 7.
+ *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
  * @param buffers Inputs `x`, `phi`, `bias`; outputs `hPre`, `hPost`, `hRes`
  *   and `saved` (per token the logits, then `1/r`; see
  *   {@linkcode mhcCoefficientsSavedBytes}).
- * @param alphas The three `α` of the site.
+ * @param alphas The three `α` of the site, as numbers or as a buffer of 3
+ *   f32.
  * @param options Sizes `n` (1 to 8), `C`, `T`; optional `normEps`,
  *   `iterations`, `eps` and `precision` (of `x`).
  * @returns A promise that resolves once the commands are recorded.
- * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
- * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
+ * @throws {RangeError} When a size or `α` is invalid, a buffer too small or
+ *   its offset misaligned.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage, or
+ *   `alphas` is neither numbers nor a buffer.
  * @throws {GpuError} When f16 is asked for without `shader-f16`.
  *
  * @example Coefficients of GPU-resident states
@@ -561,19 +597,36 @@ function recordBackward(
  * }, { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 }, { n, C, T });
  * gpu.device.queue.submit([encoder.finish()]);
  * ```
+ *
+ * @example α read from a GPU buffer (a trained parameter)
+ * ```ts ignore
+ * import { encodeMhcCoefficients, MhcGpu } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * const alphas = gpu.device.createBuffer({
+ *   size: 12,
+ *   usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+ * });
+ * gpu.device.queue.writeBuffer(alphas, 0, new Float32Array([0.01, 0.01, 0.01]));
+ * // With x, phi, bias, hPre, hPost, hRes and saved as in the first example:
+ * // await encodeMhcCoefficients(gpu, encoder, buffers, alphas, { n, C, T });
+ * // or, α inside a larger parameter buffer at an aligned offset:
+ * // await encodeMhcCoefficients(gpu, encoder, buffers,
+ * //   { buffer: params, offset: 256 }, { n, C, T });
+ * ```
  */
 export async function encodeMhcCoefficients(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
   buffers: MhcCoefficientsBuffers,
-  alphas: MhcAlphas,
+  alphas: MhcAlphas | BufferRef,
   options: MhcCoefficientsGpuOptions,
 ): Promise<void> {
   const c = coefConfig(gpu, options);
   checkObject("buffers", buffers);
-  checkAlphas(alphas, "alphas");
-  const p = await pipelines(gpu, c, false);
-  recordForward(gpu, encoder, p, buffers, alphas, c);
+  const a = checkAlphaSource(alphas, "alphas");
+  const p = await pipelines(gpu, c, false, { alpha: a, accumulate: false });
+  recordForward(gpu, encoder, p, buffers, a, c);
 }
 
 /**
@@ -582,16 +635,32 @@ export async function encodeMhcCoefficients(
  * the three `α`. The sums over tokens are deterministic (fixed order, no
  * atomics).
  *
+ * `alphas` may be numbers or a buffer of 3 f32 `[α_pre, α_post, α_res]`,
+ * as for {@linkcode encodeMhcCoefficients}. The buffer variant binds 9
+ * storage buffers in one shader, one more than WebGPU's default limit: the
+ * device needs `maxStorageBuffersPerShaderStage >= 9` (`MhcGpu.create()`
+ * without a device requests the adapter's limit; otherwise a `GpuError` of
+ * kind `"unsupported"` says so). With numbers it binds 8.
+ *
+ * With `accumulate: true` the gradient of `x` is added to the values already
+ * in `gradX` (e.g. when several paths through `x` are summed into one
+ * gradient); the parameter gradients are always overwritten.
+ *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
  * @param buffers Inputs, upstream gradients, outputs and a scratch buffer of
  *   {@linkcode mhcCoefficientsScratchBytes} bytes.
- * @param alphas The three `α` given to the forward.
- * @param options The forward's options.
+ * @param alphas The three `α` given to the forward, as numbers or as a
+ *   buffer of 3 f32.
+ * @param options The forward's options, and `accumulate`.
  * @returns A promise that resolves once the commands are recorded.
- * @throws {RangeError} When a size or `α` is invalid or a buffer too small.
- * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
- * @throws {GpuError} When f16 is asked for without `shader-f16`.
+ * @throws {RangeError} When a size or `α` is invalid, a buffer too small or
+ *   its offset misaligned.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage,
+ *   `alphas` is neither numbers nor a buffer, or `accumulate` is not a
+ *   boolean.
+ * @throws {GpuError} When f16 is asked for without `shader-f16`, or `α`
+ *   comes from a buffer and the device allows fewer than 9 storage buffers.
  *
  * @example Backward on GPU buffers
  * ```ts ignore
@@ -623,22 +692,41 @@ export async function encodeMhcCoefficients(
  * }, { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 }, { n, C, T });
  * gpu.device.queue.submit([encoder.finish()]);
  * ```
+ *
+ * @example Adding to a gradient of x that another path wrote, α from a buffer
+ * ```ts ignore
+ * import { encodeMhcCoefficientsBackward, MhcGpu } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create(); // requests maxStorageBuffersPerShaderStage
+ * // buffers as in the first example; gradX already holds the post backward's
+ * // gradient of x, and alphas is a 12-byte STORAGE buffer [α_pre, α_post, α_res]:
+ * // await encodeMhcCoefficientsBackward(gpu, encoder, buffers, alphas,
+ * //   { n, C, T, accumulate: true });
+ * ```
  */
 export async function encodeMhcCoefficientsBackward(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
   buffers: MhcCoefficientsBackwardBuffers,
-  alphas: MhcAlphas,
-  options: MhcCoefficientsGpuOptions,
+  alphas: MhcAlphas | BufferRef,
+  options: MhcCoefficientsBackwardGpuOptions,
 ): Promise<void> {
   const c = coefConfig(gpu, options);
+  const accumulate = checkOptionalBoolean("accumulate", options.accumulate);
   checkObject("buffers", buffers);
-  checkAlphas(alphas, "alphas");
-  const p = await pipelines(gpu, c, true);
-  recordBackward(gpu, encoder, p, buffers, alphas, c);
+  const a = checkAlphaSource(alphas, "alphas");
+  if (a.kind === "buffer") {
+    requireStorageBuffers(
+      gpu,
+      BACKWARD_ALPHA_BUFFER_STORAGE,
+      "mhcCoefficientsBackward with α in a buffer",
+    );
+  }
+  const p = await pipelines(gpu, c, true, { alpha: a, accumulate });
+  recordBackward(gpu, encoder, p, buffers, a, c);
 }
 
-function checkParams(params: MhcParams, c: CoefConfig): void {
+function checkParams(params: MhcParams, c: CoefConfig): AlphaSource {
   const { n, C, K } = c;
   checkObject("params", params);
   checkF32(
@@ -648,7 +736,7 @@ function checkParams(params: MhcParams, c: CoefConfig): void {
     `[n·C, n²+2n] = [${n * C}, ${K}]`,
   );
   checkF32("params.bias", params.bias, K, `[n²+2n] = [${K}]`);
-  checkAlphas(params, "params");
+  return numberAlphas(params, "params");
 }
 
 /**
@@ -692,9 +780,9 @@ export async function mhcCoefficientsGpu(
   const c = coefConfig(gpu, options);
   const { n, C, T, K } = c;
   checkF32("x", x, T * n * C, `[T, n, C] = [${T}, ${n}, ${C}]`);
-  checkParams(params, c);
+  const a = checkParams(params, c);
   const sw = savedWidth(K);
-  const p = await pipelines(gpu, c, false);
+  const p = await pipelines(gpu, c, false, { alpha: a, accumulate: false });
   const [hPre, hPost, hRes, saved] = await gpu.compute(
     "mhcCoefficients",
     (ctx) => {
@@ -707,7 +795,7 @@ export async function mhcCoefficientsGpu(
         hRes: ctx.output(T * n * n * 4, "hRes"),
         saved: ctx.output(mhcCoefficientsSavedBytes({ n, T }), "saved"),
       };
-      recordForward(gpu, ctx.encoder, p, b, params, c);
+      recordForward(gpu, ctx.encoder, p, b, a, c);
       return [
         { buffer: b.hPre as GPUBuffer, bytes: T * n * 4 },
         { buffer: b.hPost as GPUBuffer, bytes: T * n * 4 },
@@ -784,7 +872,7 @@ export async function mhcCoefficientsBackwardGpu(
   const c = coefConfig(gpu, options);
   const { n, C, T, K } = c;
   checkF32("x", x, T * n * C, `[T, n, C] = [${T}, ${n}, ${C}]`);
-  checkParams(params, c);
+  const a = checkParams(params, c);
   checkObject("forward", forward);
   checkF32(
     "forward.logits",
@@ -808,7 +896,7 @@ export async function mhcCoefficientsBackwardGpu(
     saved.set(forward.logits.subarray(t * K, t * K + K), t * sw);
     saved[t * sw + K] = forward.invRms[t];
   }
-  const p = await pipelines(gpu, c, true);
+  const p = await pipelines(gpu, c, true, { alpha: a, accumulate: false });
   const xBytes = T * n * C * c.es;
   const [gx, gPhi, gBias, gAlpha] = await gpu.compute(
     "mhcCoefficientsBackward",
@@ -826,7 +914,7 @@ export async function mhcCoefficientsBackwardGpu(
         gradAlpha: ctx.output(12, "gradAlpha"),
         scratch: ctx.output(mhcCoefficientsScratchBytes({ n, T }), "scratch"),
       };
-      recordBackward(gpu, ctx.encoder, p, b, params, c);
+      recordBackward(gpu, ctx.encoder, p, b, a, c);
       return [
         { buffer: b.gradX as GPUBuffer, bytes: xBytes },
         { buffer: b.gradPhi as GPUBuffer, bytes: n * C * K * 4 },

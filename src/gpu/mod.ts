@@ -40,6 +40,7 @@ export {
   encodeMhcPreBackward,
   type MhcPreBackwardBuffers,
   mhcPreBackwardGpu,
+  type MhcPreBackwardGpuOptions,
   type MhcPreBuffers,
   mhcPreGpu,
 } from "./pre.ts";
@@ -60,12 +61,13 @@ export {
   type SinkhornKnoppBuffers,
   sinkhornKnoppGpu,
 } from "./sinkhorn.ts";
+export type { MhcAlphas } from "./alphas.ts";
 export {
   encodeMhcCoefficients,
   encodeMhcCoefficientsBackward,
-  type MhcAlphas,
   type MhcCoefficientsBackwardBuffers,
   mhcCoefficientsBackwardGpu,
+  type MhcCoefficientsBackwardGpuOptions,
   type MhcCoefficientsBuffers,
   mhcCoefficientsGpu,
   type MhcCoefficientsGpuOptions,

@@ -13,7 +13,7 @@ import type { MhcPreGrads } from "../reference/pre.ts";
 import { tc, tn, tnc } from "../reference/_shape.ts";
 import { preWgsl } from "../kernels/pre.ts";
 import { preBackwardWgsl } from "../kernels/pre_backward.ts";
-import { checkF32 } from "./_validate.ts";
+import { checkF32, checkOptionalBoolean } from "./_validate.ts";
 import { checkObject } from "../reference/_validate.ts";
 import {
   elementwiseGroups,
@@ -49,6 +49,27 @@ export interface MhcPreBackwardBuffers {
   gradX: BufferRef;
   /** Output: gradient of `H_pre`, `[T, n]`, f32. */
   gradHPre: BufferRef;
+}
+
+/** Options of {@linkcode encodeMhcPreBackward}. */
+export interface MhcPreBackwardGpuOptions extends GpuStreamOptions {
+  /**
+   * `true`: add the gradient of `x` to the values already in `gradX` (read,
+   * add in f32, store in the stream precision); `false` (default):
+   * overwrite them. `gradHPre` is always overwritten.
+   */
+  accumulate?: boolean;
+}
+
+/** The backward pipeline; `accumulate` selects the adding variant. */
+function backwardPipeline(
+  gpu: MhcGpu,
+  s: StreamLayout,
+  accumulate: boolean,
+): Promise<GPUComputePipeline> {
+  return streamPipeline(gpu, "pre_backward", preBackwardWgsl, s, true, {
+    ACCUMULATE: accumulate ? 1 : 0,
+  });
 }
 
 function forwardDispatch(
@@ -143,15 +164,18 @@ export async function encodeMhcPre(
 /**
  * Records the backward of the pre-aggregation into `encoder`. The gradient
  * of `H_pre` is a per-token channel sum, reduced in a fixed order
- * (deterministic) and written in f32.
+ * (deterministic) and written in f32. With `accumulate: true` the gradient
+ * of `x` is added to the values already in `gradX` instead of overwriting
+ * them (to sum several paths through `x` into one gradient).
  *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder.
  * @param buffers Forward inputs, upstream gradient and the two outputs.
- * @param options Sizes `n`, `C`, `T` and the stream precision.
+ * @param options Sizes `n`, `C`, `T`, the stream precision and `accumulate`.
  * @returns When the work is recorded.
  * @throws {RangeError} When a size is wrong or a buffer too small or misaligned.
- * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage.
+ * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage, or
+ *   `accumulate` is not a boolean.
  *
  * @example Record the backward (needs WebGPU)
  * ```ts ignore
@@ -169,22 +193,28 @@ export async function encodeMhcPre(
  * }, { n, C, T });
  * gpu.device.queue.submit([encoder.finish()]);
  * ```
+ *
+ * @example Add to a gradient of x that another path already wrote
+ * ```ts ignore
+ * import { encodeMhcPreBackward, MhcGpu } from "@birkhoff/mhc";
+ *
+ * const gpu = await MhcGpu.create();
+ * // With the buffers of the first example, gradX holding the gradient of x
+ * // from the post backward:
+ * // await encodeMhcPreBackward(gpu, encoder, buffers,
+ * //   { n, C, T, accumulate: true });
+ * ```
  */
 export async function encodeMhcPreBackward(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
   buffers: MhcPreBackwardBuffers,
-  options: GpuStreamOptions,
+  options: MhcPreBackwardGpuOptions,
 ): Promise<void> {
   const s = streamLayout(gpu, options);
+  const accumulate = checkOptionalBoolean("accumulate", options.accumulate);
   checkObject("buffers", buffers);
-  const pipeline = await streamPipeline(
-    gpu,
-    "pre_backward",
-    preBackwardWgsl,
-    s,
-    true,
-  );
+  const pipeline = await backwardPipeline(gpu, s, accumulate);
   gpu.encodeTokens(encoder, backwardDispatch(s, pipeline, buffers));
 }
 
@@ -271,13 +301,7 @@ export async function mhcPreBackwardGpu(
   checkF32("x", x, T * n * C, tnc(s));
   checkF32("hPre", hPre, T * n, tn(s));
   checkF32("gradU", gradU, T * C, tc(s));
-  const pipeline = await streamPipeline(
-    gpu,
-    "pre_backward",
-    preBackwardWgsl,
-    s,
-    true,
-  );
+  const pipeline = await backwardPipeline(gpu, s, false);
   const [gx, gh] = await gpu.compute("mhcPreBackward", (ctx) => {
     const b: MhcPreBackwardBuffers = {
       x: ctx.uploadStreams(x, s.precision, "x"),

@@ -2,7 +2,8 @@
 /**
  * Specialisation of kernel sources: the stream kernels (`wgsl/pre*.wgsl`,
  * `wgsl/post*.wgsl`) and, with `withConstants`, the Sinkhorn and coefficient
- * kernels; plus the source cache and `f32Bits` for uniform words.
+ * kernels; plus the source cache, the f16 switch of the coefficient kernels
+ * (`withPrecision`) and `f32Bits` for uniform words.
  *
  * Each stream kernel file begins with a block between `// @specialize begin` and
  * `// @specialize end` that fixes the stream storage type, `n` and the
@@ -139,6 +140,28 @@ export function withConstants(
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
   return out;
+}
+
+/**
+ * Returns a coefficient kernel's source for a stream `precision`: with
+ * `"f16"`, its line `alias XT = f32;` (the storage type of `x` and `g_x`)
+ * becomes `alias XT = f16;` and f16 is enabled. Internal.
+ *
+ * @param code WGSL source with an `alias XT = f32;` line.
+ * @param precision Storage precision of the streams.
+ * @returns The specialised source.
+ * @throws {Error} When the alias line is missing.
+ */
+export function withPrecision(
+  code: string,
+  precision: StreamPrecision,
+): string {
+  if (precision === "f32") return code;
+  const from = "alias XT = f32;";
+  if (!code.includes(from)) {
+    throw new Error(`coefficient kernel lacks "${from}" to specialise`);
+  }
+  return "enable f16;\n" + code.replaceAll(from, "alias XT = f16;");
 }
 
 const scratchF32 = new Float32Array(1);

@@ -11,7 +11,9 @@ export const coefficientsWgsl: string = `// Copyright 2026 the @birkhoff/mhc aut
 // (sinkhorn_core.wgsl) with one invocation per token, its matrix in
 // registers. H_res goes out through workgroup memory, so that consecutive
 // invocations store consecutive floats.
-// Assembled as sinkhorn_core + coefficients_dot + this file.
+// Assembled as sinkhorn_core + coefficients_dot + this file + alphas.wgsl
+// (α from the uniform) or alphas_buffer.wgsl (α from a storage buffer at
+// binding 8).
 //
 // Per token, in elements: reads nC (x) + K (bias) + nC·K / CO_TT (φ);
 // writes n (H_pre) + n (H_post) + n² (H_res) + K + 1 (saved: the logits h
@@ -26,6 +28,7 @@ struct CoefParams {
   tolerance: f32,
   eps: f32,
   norm_eps: f32,
+  /** The α, unless they come from a buffer (alphas_buffer.wgsl). */
   alpha_pre: f32,
   alpha_post: f32,
   alpha_res: f32,
@@ -33,6 +36,8 @@ struct CoefParams {
 
 /** Row length of \`saved\`: K + 1 rounded up to a multiple of 8. */
 const SAVED_W: u32 = (K + 8u) / 8u * 8u;
+/** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
+const ALPHA_BINDING: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> params: CoefParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
@@ -59,12 +64,15 @@ fn co_sigmoid(z: f32) -> f32 {
   return select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
 }
 
-/** α of the segment that logit k belongs to: [pre (n), post (n), res (n²)]. */
-fn co_alpha(k: u32) -> f32 {
+/**
+ * α of the segment that logit k belongs to: [pre (n), post (n), res (n²)];
+ * \`a\` = site_alphas().
+ */
+fn co_alpha(a: vec3f, k: u32) -> f32 {
   if (k < N) {
-    return params.alpha_pre;
+    return a.x;
   }
-  return select(params.alpha_res, params.alpha_post, k < 2u * N);
+  return select(a.z, a.y, k < 2u * N);
 }
 
 @compute @workgroup_size(64)
@@ -94,6 +102,7 @@ fn coefficients_forward(
   // h = α·p·(1/r) + b on the micro-tile; the logits are staged in co_phi.
   let tg = w / CO_KL;
   let kg = w % CO_KL;
+  let alphas = site_alphas();
   for (var i = 0u; i < 4u; i++) {
     let tl = tg + CO_TG * i;
     let t = t0 + tl;
@@ -101,7 +110,7 @@ fn coefficients_forward(
     for (var j = 0u; j < CO_KJ; j++) {
       let k = kg + CO_KL * j;
       if (k < K) {
-        let h = co_alpha(k) * (p[j][i] * ir) + bias[k];
+        let h = co_alpha(alphas, k) * (p[j][i] * ir) + bias[k];
         co_phi[tl * CO_KS + k] = h;
         if (t < tokens) {
           saved[t * SAVED_W + k] = h;

@@ -20,11 +20,15 @@ export const coefficientsBackwardWgsl: string = `// Copyright 2026 the @birkhoff
 // three α partial sums and its g_p to a scratch row, and
 // coefficients_grad_phi.wgsl / column_sums.wgsl reduce them over tokens in a
 // fixed order (deterministic, no atomics).
-// Assembled as sinkhorn_core + coefficients_dot + this file.
+// With CB_ACCUMULATE = 1 (the host rewrites the constant) g_x is added to
+// the buffer's values instead of overwriting them (read, add in f32, store).
+// Assembled as sinkhorn_core + coefficients_dot + this file + alphas.wgsl
+// (α from the uniform) or alphas_buffer.wgsl (α from a storage buffer at
+// binding 9).
 //
 // Per token, in elements: reads 2·nC (x, twice) + K + 1 (saved) + 2n + n²
-// (upstream gradients) + 2·nC·K / CO_TT (φ); writes nC (g_x) + 2K + 3
-// (scratch, rows padded to a multiple of 8).
+// (upstream gradients) + 2·nC·K / CO_TT (φ), + nC (g_x) when accumulating;
+// writes nC (g_x) + 2K + 3 (scratch, rows padded to a multiple of 8).
 
 struct CoefBackParams {
   /** Tokens of this dispatch. */
@@ -34,6 +38,7 @@ struct CoefBackParams {
   iterations: u32,
   tolerance: f32,
   eps: f32,
+  /** The α, unless they come from a buffer (alphas_buffer.wgsl). */
   alpha_pre: f32,
   alpha_post: f32,
   alpha_res: f32,
@@ -43,6 +48,10 @@ struct CoefBackParams {
 const SAVED_W: u32 = (K + 8u) / 8u * 8u;
 /** Row length of \`scratch\`: 2K + 3 rounded up to a multiple of 8. */
 const SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
+/** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
+const ALPHA_BINDING: u32 = 9u;
+/** 1: add g_x to the buffer's values; 0: overwrite them (host-rewritten). */
+const CB_ACCUMULATE: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: CoefBackParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
@@ -81,11 +90,12 @@ fn cb_dsigmoid(z: f32) -> f32 {
   return e / (d * d);
 }
 
-fn cb_alpha(k: u32) -> f32 {
+/** α of the segment of logit k; \`a\` = site_alphas(). */
+fn cb_alpha(a: vec3f, k: u32) -> f32 {
   if (k < N) {
-    return params.alpha_pre;
+    return a.x;
   }
-  return select(params.alpha_res, params.alpha_post, k < 2u * N);
+  return select(a.z, a.y, k < 2u * N);
 }
 
 @compute @workgroup_size(64)
@@ -142,6 +152,7 @@ fn coefficients_backward(
   let p = co_project(t0, tokens, nc, w, &sq);
   let tg = w / CO_KL;
   let kg = w % CO_KL;
+  let alphas = site_alphas();
   for (var i = 0u; i < 4u; i++) {
     let tl = tg + CO_TG * i;
     let t = t0 + tl;
@@ -152,7 +163,7 @@ fn coefficients_backward(
       if (k < K) {
         let g = cb_g[tl * CO_KS + k];
         let pk = p[j][i];
-        let gm = g * cb_alpha(k);
+        let gm = g * cb_alpha(alphas, k);
         let gp = gm * ir;
         if (t < tokens) {
           scratch[t * SCRATCH_W + k] = g;
@@ -217,7 +228,11 @@ fn coefficients_backward(
         let a = a0 + kg + CO_KL * j;
         if (t < tokens && a < nc) {
           let idx = t * nc + a;
-          g_x[idx] = XT(fma(coef[i], f32(x[idx]), s[j][i]));
+          var gx = fma(coef[i], f32(x[idx]), s[j][i]);
+          if (CB_ACCUMULATE != 0u) {
+            gx += f32(g_x[idx]);
+          }
+          g_x[idx] = XT(gx);
         }
       }
     }

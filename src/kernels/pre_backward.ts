@@ -12,10 +12,16 @@ fn hdot(a: AV, b: AV) -> f32 { return dot(a, b); }
 //
 // Backward of the pre-aggregation, with g_u = ∂L/∂u (SPEC §2):
 //   g_x[j] = H_pre[j]·g_u            g_H_pre[j] = Σ_c x[j][c]·g_u[c]
-// Per token: reads x (n·C), H_pre (n), g_u (C); writes g_x (n·C) and
-// g_H_pre (n). One workgroup per token walks the channels once (coalesced);
-// the n channel sums are reduced by reduce_rows() from token_reduce.wgsl,
-// appended by the host: a fixed tree, so results are deterministic.
+// With ACCUMULATE = 1 (the host rewrites the constant) g_x is added to the
+// buffer's values (read, add in f32, store) instead of overwriting them.
+// Per token: reads x (n·C), H_pre (n), g_u (C), and g_x (n·C) when
+// accumulating; writes g_x (n·C) and g_H_pre (n). One workgroup per token
+// walks the channels once (coalesced); the n channel sums are reduced by
+// reduce_rows() from token_reduce.wgsl, appended by the host: a fixed tree,
+// so results are deterministic.
+
+/** 1: add g_x to the buffer's values; 0: overwrite them (host-rewritten). */
+const ACCUMULATE: u32 = 0u;
 
 struct Params {
   tokens: u32, // tokens in this chunk
@@ -44,7 +50,11 @@ fn main(
       let gu = AV(grad_u[t * cv + c]);
       for (var j = 0u; j < N; j++) {
         let k = (t * N + j) * cv + c;
-        grad_x[k] = SV(h_pre[t * N + j] * gu);
+        var gx = h_pre[t * N + j] * gu;
+        if (ACCUMULATE != 0u) {
+          gx += AV(grad_x[k]);
+        }
+        grad_x[k] = SV(gx);
         acc[j] += hdot(AV(x[k]), gu);
       }
     }
