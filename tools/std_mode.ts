@@ -49,6 +49,27 @@ export async function stdFlags(): Promise<string[]> {
   return [`--import-map=${OFFLINE_IMPORT_MAP}`];
 }
 
+/**
+ * Environment additions for the `deno` child. On Linux, Deno's WebGPU goes
+ * through the Vulkan loader, whose window-system probing (libwayland) prints
+ * `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` when
+ * that variable is unset, as in a bare SSH, container or CI shell. It is
+ * harmless (no window system is needed for compute), but it reads like a
+ * failure, so when the variable is unset the child gets a private, empty
+ * directory of its own: `$TMPDIR/mhc-xdg-<uid>` (mode 0700).
+ */
+export function childEnv(): Record<string, string> {
+  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return {};
+  const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/mhc-xdg-${Deno.uid()}`;
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(dir, 0o700);
+  } catch {
+    return {}; // Not ours or not writable: keep the warning, not an error.
+  }
+  return { XDG_RUNTIME_DIR: dir };
+}
+
 /** Signals a dev task passes on to its `deno` child (Unix). */
 const FORWARDED: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -64,7 +85,8 @@ const FORWARDED: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
  * on to it; this process never exits before its child, so a prompt comes
  * back only when the child's work (a checkpoint, say) is done. On Windows,
  * where Ctrl-C reaches every process of the console, Ctrl-C is only kept
- * from ending this process early.
+ * from ending this process early. The child's environment gets
+ * {@linkcode childEnv}.
  */
 export async function runDeno(args: string[]): Promise<number> {
   const unix = Deno.build.os !== "windows";
@@ -73,6 +95,7 @@ export async function runDeno(args: string[]): Promise<number> {
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
+    env: childEnv(),
     detached: unix,
   }).spawn();
   const listeners = (unix ? FORWARDED : ["SIGINT" as const]).map((
