@@ -14,6 +14,7 @@ import { Trainer } from "../src/train/trainer.ts";
 import { CpuDevice } from "../src/train/cpu/device.ts";
 import { decodeSafetensors } from "../src/train/safetensors.ts";
 import type { Command } from "../src/train/cli.ts";
+import { SKIP_GPU } from "./_gpu.ts";
 
 const TINY: TrainConfig = {
   ...DEFAULTS,
@@ -37,6 +38,8 @@ function command(
   cfg: TrainConfig,
   out: string | null,
   resume: string | null,
+  device: "cpu" | "webgpu" = "cpu",
+  recompute = false,
 ): Command {
   return {
     help: false,
@@ -46,8 +49,8 @@ function command(
     out,
     resume,
     sampleBytes: 0,
-    device: "cpu",
-    recompute: false,
+    device,
+    recompute,
   };
 }
 
@@ -92,67 +95,82 @@ describe("a tiny training run", () => {
     );
   });
 
-  it("resumes after an interruption with exactly the same losses and weights", async () => {
-    const root = await Deno.makeTempDir({ prefix: "mhc_resume_" });
-    try {
-      const cfg = {
-        ...TINY,
-        mode: "mhc" as const,
-        steps: 24,
-        evalEvery: 6,
-        checkpointEvery: 10,
-      };
-      const quiet = new ProgressLine(true);
-      const [full] = await execute(
-        command(cfg, `${root}/full`, null),
-        { requested: false },
-        quiet,
-      );
-      // Stop after step 13: not a checkpoint step, so the Ctrl-C path writes it.
-      let interrupted = false;
-      try {
-        await execute(
-          command(cfg, `${root}/cut`, null),
-          { requested: false },
-          quiet,
-          { stopAfter: 13 },
-        );
-      } catch (e) {
-        interrupted = e instanceof Interrupted;
-      }
-      assert(interrupted, "the run was not interrupted");
-      // Ctrl-C also leaves the report of the steps done so far.
-      assert(
-        (await Deno.stat(`${root}/cut/report.svg`)).size > 0,
-        "no report after the interruption",
-      );
-      const cut = await readMetrics(`${root}/cut`);
-      assertEquals(cut.steps.length, 13);
-      const [resumed] = await execute(
-        command(cfg, null, `${root}/cut`),
-        { requested: false },
-        quiet,
-      );
-      const a = full.steps.map((s) => s.loss);
-      const b = resumed.steps.map((s) => s.loss);
-      assertEquals(b.length, cfg.steps);
-      // Exact equality: same bits, not just close.
-      assertEquals(b, a);
-      assertEquals(
-        resumed.evals.map((e) => e.valLoss),
-        full.evals.map((e) => e.valLoss),
-      );
-      const wa = decodeSafetensors(
-        await Deno.readFile(`${root}/full/checkpoint.safetensors`),
-      );
-      const wb = decodeSafetensors(
-        await Deno.readFile(`${root}/cut/checkpoint.safetensors`),
-      );
-      for (const [name, t] of wa.tensors) {
-        assertEquals(wb.tensors.get(name)!.data, t.data, name);
-      }
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
-  });
+  for (
+    const [device, recompute] of [
+      ["cpu", false],
+      ["webgpu", false],
+      ["webgpu", true],
+    ] as const
+  ) {
+    it({
+      name:
+        `resumes after an interruption with exactly the same losses and weights on ${device}${
+          recompute ? " with --recompute" : ""
+        }`,
+      ignore: device === "webgpu" && SKIP_GPU,
+      async fn() {
+        const root = await Deno.makeTempDir({ prefix: "mhc_resume_" });
+        try {
+          const cfg = {
+            ...TINY,
+            mode: "mhc" as const,
+            steps: 24,
+            evalEvery: 6,
+            checkpointEvery: 10,
+          };
+          const quiet = new ProgressLine(true);
+          const [full] = await execute(
+            command(cfg, `${root}/full`, null, device, recompute),
+            { requested: false },
+            quiet,
+          );
+          // Stop after step 13: not a checkpoint step, so the Ctrl-C path writes it.
+          let interrupted = false;
+          try {
+            await execute(
+              command(cfg, `${root}/cut`, null, device, recompute),
+              { requested: false },
+              quiet,
+              { stopAfter: 13 },
+            );
+          } catch (e) {
+            interrupted = e instanceof Interrupted;
+          }
+          assert(interrupted, "the run was not interrupted");
+          // Ctrl-C also leaves the report of the steps done so far.
+          assert(
+            (await Deno.stat(`${root}/cut/report.svg`)).size > 0,
+            "no report after the interruption",
+          );
+          const cut = await readMetrics(`${root}/cut`);
+          assertEquals(cut.steps.length, 13);
+          const [resumed] = await execute(
+            command(cfg, null, `${root}/cut`, device, recompute),
+            { requested: false },
+            quiet,
+          );
+          const a = full.steps.map((s) => s.loss);
+          const b = resumed.steps.map((s) => s.loss);
+          assertEquals(b.length, cfg.steps);
+          // Exact equality: same bits, not just close.
+          assertEquals(b, a);
+          assertEquals(
+            resumed.evals.map((e) => e.valLoss),
+            full.evals.map((e) => e.valLoss),
+          );
+          const wa = decodeSafetensors(
+            await Deno.readFile(`${root}/full/checkpoint.safetensors`),
+          );
+          const wb = decodeSafetensors(
+            await Deno.readFile(`${root}/cut/checkpoint.safetensors`),
+          );
+          for (const [name, t] of wa.tensors) {
+            assertEquals(wb.tensors.get(name)!.data, t.data, name);
+          }
+        } finally {
+          await Deno.remove(root, { recursive: true });
+        }
+      },
+    });
+  }
 });
