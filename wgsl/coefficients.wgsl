@@ -26,8 +26,8 @@ struct CoefParams {
   alpha_res: f32,
 }
 
-/** Row length of `saved`: K + 1 rounded up to a multiple of 8. */
-const SAVED_W: u32 = (K + 8u) / 8u * 8u;
+/** Row length of `saved`: K + 1 rounded up to a multiple of 8 (set by the host). */
+const SAVED_W: u32 = 32u;
 
 @group(0) @binding(0) var<uniform> params: CoefParams;
 // Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.

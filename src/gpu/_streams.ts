@@ -9,17 +9,23 @@ import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 import {
+  assertInvariant,
   cachedSource,
+  constantValue,
   specializeStreams,
   type StreamVariant,
   variantKey,
+  withConstants,
 } from "./specialize.ts";
 import { tokenReduceWgsl } from "../kernels/token_reduce.ts";
 import { f16BitsToF32 } from "./f16.ts";
 
 /** Largest supported number of streams. */
 export const MAX_STREAMS = 8;
-/** Threads per workgroup of the elementwise kernels (pre, post). */
+/**
+ * Threads per workgroup of the elementwise kernels (pre, post): their `WG`,
+ * written in by {@linkcode streamPipeline}.
+ */
 export const WG_ELEMENTWISE = 256;
 
 /** Options of the WebGPU stream ops: the shape and the stream precision. */
@@ -70,7 +76,12 @@ export function streamLayout(
   };
 }
 
-/** The pipeline of a stream kernel for this layout (cached by variant). */
+/**
+ * The pipeline of a stream kernel for this layout (cached by variant). An
+ * elementwise kernel gets `WG = WG_ELEMENTWISE`; a reducing one gets the
+ * token reduction appended, whose `R` partial sums per round must cover
+ * every supported `n` in one round (`R == MAX_STREAMS`).
+ */
 export function streamPipeline(
   gpu: MhcGpu,
   kernel: string,
@@ -83,10 +94,19 @@ export function streamPipeline(
   return gpu.pipeline({
     label: key,
     key,
-    code: cachedSource(
-      key,
-      () => specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
-    ),
+    code: cachedSource(key, () => {
+      if (!reduces) {
+        return withConstants(specializeStreams(code, v), {
+          WG: WG_ELEMENTWISE,
+        });
+      }
+      const r = constantValue(tokenReduceWgsl, "R");
+      assertInvariant(
+        r === MAX_STREAMS,
+        `token_reduce.wgsl reduces R = ${r} values per round, the backward kernels need R == MAX_STREAMS = ${MAX_STREAMS}`,
+      );
+      return specializeStreams(code, v, [tokenReduceWgsl]);
+    }),
   });
 }
 

@@ -47,7 +47,12 @@ import {
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
 import { checkSinkhornN } from "./sinkhorn.ts";
 import { streamValues } from "./_streams.ts";
-import { cachedSource, f32Bits, withConstants } from "./specialize.ts";
+import {
+  assertInvariant,
+  cachedSource,
+  f32Bits,
+  withConstants,
+} from "./specialize.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
 import { coefficientsWgsl } from "../kernels/coefficients.ts";
@@ -67,7 +72,11 @@ function tileSizes(
   return { lanes, tokens: 4 * 64 / lanes, chunk: n <= 6 ? 32 : 16 };
 }
 
-/** Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl (GP_RA). */
+/**
+ * Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl, its `GP_RA`
+ * (written in when the source is built). The kernel's layout, 8 row groups
+ * of 4 rows over 64 invocations, fixes it at 32.
+ */
 const GRAD_PHI_ROWS = 32;
 
 /** The three `α` of one mHC site. */
@@ -289,15 +298,25 @@ async function pipelines(
   const mainKey = `coefficients|${entryPoint}|n=${c.n}|${c.precision}`;
   const main = gpu.pipeline({
     label: entryPoint,
-    code: cachedSource(mainKey, () =>
-      withPrecision(
+    code: cachedSource(mainKey, () => {
+      // coefficients_dot.wgsl loads a chunk's x tile [CO_TT, CO_CH] in
+      // CO_TT · CO_CH / 64 rounds of whole rows.
+      assertInvariant(
+        tile.tokens <= tile.chunk,
+        `coefficients_dot.wgsl needs CO_TT <= CO_CH, got ${tile.tokens} > ${tile.chunk}`,
+      );
+      const widths: Record<string, number> = { SAVED_W: savedWidth(c.K) };
+      if (backward) widths.SCRATCH_W = scratchWidth(c.K);
+      return withPrecision(
         withConstants(sinkhornCoreWgsl + coefficientsDotWgsl + body, {
           N: c.n,
           CO_KL: tile.lanes,
           CO_CH: tile.chunk,
+          ...widths,
         }),
         c.precision,
-      )),
+      );
+    }),
     entryPoint,
     key: mainKey,
   });
@@ -307,7 +326,10 @@ async function pipelines(
     label: "coefficients_grad_phi",
     code: cachedSource(gradPhiKey, () =>
       withPrecision(
-        withConstants(coefficientsGradPhiWgsl, { N: c.n }),
+        withConstants(coefficientsGradPhiWgsl, {
+          N: c.n,
+          GP_RA: GRAD_PHI_ROWS,
+        }),
         c.precision,
       )),
     entryPoint: "coefficients_grad_phi",
