@@ -4,7 +4,7 @@
 // launch shapes.
 
 import type { StreamShape } from "../reference/types.ts";
-import { checkShape } from "../reference/_shape.ts";
+import { checkShape } from "../_validate.ts";
 import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";

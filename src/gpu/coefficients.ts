@@ -43,7 +43,7 @@ import {
   checkNonNegative,
   checkObject,
   checkPositiveInt,
-} from "../reference/_validate.ts";
+} from "../_validate.ts";
 import { checkF32, checkGpu, checkPrecision } from "./_validate.ts";
 import { checkSinkhornN } from "./sinkhorn.ts";
 import { streamValues } from "./_streams.ts";

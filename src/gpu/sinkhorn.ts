@@ -19,7 +19,7 @@ import {
   sinkhornConfig,
   type SinkhornKnoppOptions,
 } from "../reference/sinkhorn.ts";
-import { checkObject, checkPositiveInt } from "../reference/_validate.ts";
+import { checkObject, checkPositiveInt } from "../_validate.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { sinkhornWgsl } from "../kernels/sinkhorn.ts";
 import { checkF32, checkGpu } from "./_validate.ts";
