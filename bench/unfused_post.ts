@@ -19,7 +19,7 @@ import {
   WG_ELEMENTWISE,
 } from "../src/gpu/_streams.ts";
 import { specializeStreams, variantKey } from "../src/gpu/specialize.ts";
-import { tnc } from "../src/reference/_shape.ts";
+import { tnc } from "../src/_validate.ts";
 
 const source = (name: string) =>
   Deno.readTextFile(new URL(`./kernels/${name}.wgsl`, import.meta.url));

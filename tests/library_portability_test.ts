@@ -45,6 +45,25 @@ describe("the library reachable from mod.ts", () => {
     assertEquals(wrong, []);
   });
 
+  it("keeps each directory's private modules (_*.ts) to itself", async () => {
+    // src/_validate.ts is shared by src/reference/ and src/gpu/; a module in
+    // one of those importing the other's private files is a layering error.
+    const wrong: string[] = [];
+    for (const specifier of await libraryModules()) {
+      const dir = specifier.slice(0, specifier.lastIndexOf("/") + 1);
+      const text = code(await Deno.readTextFile(new URL(specifier)));
+      for (const m of text.matchAll(/from\s+"([^"]+)"/g)) {
+        const target = new URL(m[1], specifier).href;
+        const name = target.slice(target.lastIndexOf("/") + 1);
+        const shared = target === new URL("src/_validate.ts", root).href;
+        if (name.startsWith("_") && !target.startsWith(dir) && !shared) {
+          wrong.push(`${specifier.slice(root.href.length)} → ${m[1]}`);
+        }
+      }
+    }
+    assertEquals(wrong, []);
+  });
+
   it("calls no Deno-only API", async () => {
     const offenders: string[] = [];
     for (const specifier of await libraryModules()) {

@@ -30,8 +30,8 @@ struct CoefParams {
   alpha_res: f32,
 }
 
-/** Row length of `saved`: K + 1 rounded up to a multiple of 8. */
-const SAVED_W: u32 = (K + 8u) / 8u * 8u;
+/** Row length of `saved`: K + 1 rounded up to a multiple of 8 (set by the host). */
+const SAVED_W: u32 = 32u;
 /** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
 const ALPHA_BINDING: u32 = 8u;
 

@@ -28,7 +28,7 @@ const GP_KP: u32 = (K + 7u) / 8u * 8u;
 /** Row stride of the shared g_p tile (odd: no bank conflicts). */
 const GP_KS: u32 = GP_KP + 1u;
 const GP_KJ: u32 = GP_KP / 8u;
-/** Rows of g_φ per workgroup: 8 row groups × 4. */
+/** Rows of g_φ per workgroup: 8 row groups × 4 (set by the host). */
 const GP_RA: u32 = 32u;
 /** Row stride of the shared x tile. */
 const GP_XS: u32 = GP_RA + 1u;

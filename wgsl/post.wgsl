@@ -18,6 +18,8 @@ struct Params {
   cv: u32, // C / W: vectors per stream row
 }
 
+const WG: u32 = 256u; // threads per workgroup (set by the host: WG_ELEMENTWISE)
+
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<SV>; // [T, n, C]
 @group(0) @binding(2) var<storage, read> y: array<SV>; // [T, C]
@@ -25,13 +27,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> h_res: array<f32>; // [T, n, n]
 @group(0) @binding(5) var<storage, read_write> x_out: array<SV>; // [T, n, C]
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let g = (wid.x + wid.y * nwg.x) * 256u + lid;
+  let g = (wid.x + wid.y * nwg.x) * WG + lid;
   let cv = params.cv;
   if (g >= params.tokens * cv) {
     return; // no barrier in this kernel, so an early return is fine

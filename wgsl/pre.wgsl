@@ -16,18 +16,20 @@ struct Params {
   cv: u32, // C / W: vectors per stream row
 }
 
+const WG: u32 = 256u; // threads per workgroup (set by the host: WG_ELEMENTWISE)
+
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<SV>; // [T, n, C]
 @group(0) @binding(2) var<storage, read> h_pre: array<f32>; // [T, n]
 @group(0) @binding(3) var<storage, read_write> u: array<SV>; // [T, C]
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let g = (wid.x + wid.y * nwg.x) * 256u + lid;
+  let g = (wid.x + wid.y * nwg.x) * WG + lid;
   let cv = params.cv;
   if (g >= params.tokens * cv) {
     return; // no barrier in this kernel, so an early return is fine

@@ -14,7 +14,7 @@
 // Workgroups are laid out 2D (x + y · num_workgroups.x) so that more than
 // 65535 of them can be dispatched; tokens past `tokens` are masked.
 
-/** Matrices (invocations) per workgroup. */
+/** Matrices (invocations) per workgroup (set by the host: src/gpu/sinkhorn.ts). */
 const SK_WG: u32 = 64u;
 
 struct SinkhornParams {

@@ -4,12 +4,14 @@
 // launch shapes.
 
 import type { StreamShape } from "../reference/types.ts";
-import { checkShape } from "../reference/_shape.ts";
+import { checkShape } from "../_validate.ts";
 import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 import {
+  assertInvariant,
   cachedSource,
+  constantValue,
   specializeStreams,
   type StreamVariant,
   variantKey,
@@ -20,7 +22,10 @@ import { f16BitsToF32 } from "./f16.ts";
 
 /** Largest supported number of streams. */
 export const MAX_STREAMS = 8;
-/** Threads per workgroup of the elementwise kernels (pre, post). */
+/**
+ * Threads per workgroup of the elementwise kernels (pre, post): their `WG`,
+ * written in by {@linkcode streamPipeline}.
+ */
 export const WG_ELEMENTWISE = 256;
 
 /** Options of the WebGPU stream ops: the shape and the stream precision. */
@@ -74,7 +79,10 @@ export function streamLayout(
 /**
  * The pipeline of a stream kernel for this layout (cached by variant), with
  * the kernel's `const NAME: u32 = …u;` lines named in `constants` rewritten
- * (e.g. `ACCUMULATE`).
+ * (e.g. `ACCUMULATE`). An elementwise kernel also gets
+ * `WG = WG_ELEMENTWISE`; a reducing one gets the token reduction appended,
+ * whose `R` partial sums per round must cover every supported `n` in one
+ * round (`R == MAX_STREAMS`).
  */
 export function streamPipeline(
   gpu: MhcGpu,
@@ -90,14 +98,23 @@ export function streamPipeline(
   return gpu.pipeline({
     label: key,
     key,
-    code: cachedSource(
-      key,
-      () =>
-        withConstants(
-          specializeStreams(code, v, reduces ? [tokenReduceWgsl] : []),
-          constants,
-        ),
-    ),
+    code: cachedSource(key, () => {
+      if (!reduces) {
+        return withConstants(specializeStreams(code, v), {
+          WG: WG_ELEMENTWISE,
+          ...constants,
+        });
+      }
+      const r = constantValue(tokenReduceWgsl, "R");
+      assertInvariant(
+        r === MAX_STREAMS,
+        `token_reduce.wgsl reduces R = ${r} values per round, the backward kernels need R == MAX_STREAMS = ${MAX_STREAMS}`,
+      );
+      return withConstants(
+        specializeStreams(code, v, [tokenReduceWgsl]),
+        constants,
+      );
+    }),
   });
 }
 

@@ -1,8 +1,8 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
-// Internal: argument checks of the WebGPU convenience API. Messages follow
-// the reference's (src/reference/_validate.ts).
+// Internal: argument checks of the WebGPU convenience API only; the checks it
+// shares with the reference ops are in src/_validate.ts.
 
-import { checkArray, typeName } from "../reference/_validate.ts";
+import { checkArray, typeName } from "../_validate.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 
 /**

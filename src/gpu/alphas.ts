@@ -14,7 +14,7 @@
  * @module
  */
 
-import { checkFinite, typeName } from "../reference/_validate.ts";
+import { checkFinite, typeName } from "../_validate.ts";
 import { alphasWgsl } from "../kernels/alphas.ts";
 import { alphasBufferWgsl } from "../kernels/alphas_buffer.ts";
 import type { BufferRef, TokenBinding } from "./runtime.ts";

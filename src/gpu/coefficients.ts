@@ -47,7 +47,7 @@ import {
   checkNonNegative,
   checkObject,
   checkPositiveInt,
-} from "../reference/_validate.ts";
+} from "../_validate.ts";
 import {
   checkF32,
   checkGpu,
@@ -57,6 +57,7 @@ import {
 import { checkSinkhornN } from "./sinkhorn.ts";
 import { requireStorageBuffers, streamValues } from "./_streams.ts";
 import {
+  assertInvariant,
   cachedSource,
   f32Bits,
   withConstants,
@@ -92,7 +93,11 @@ function tileSizes(
   return { lanes, tokens: 4 * 64 / lanes, chunk: n <= 6 ? 32 : 16 };
 }
 
-/** Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl (GP_RA). */
+/**
+ * Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl, its `GP_RA`
+ * (written in when the source is built). The kernel's layout, 8 row groups
+ * of 4 rows over 64 invocations, fixes it at 32.
+ */
 const GRAD_PHI_ROWS = 32;
 
 /** Options of the WebGPU coefficient ops. */
@@ -318,15 +323,24 @@ async function pipelines(
   if (backward) constants.CB_ACCUMULATE = acc ? 1 : 0;
   const main = gpu.pipeline({
     label: entryPoint,
-    code: cachedSource(mainKey, () =>
-      withPrecision(
+    code: cachedSource(mainKey, () => {
+      // coefficients_dot.wgsl loads a chunk's x tile [CO_TT, CO_CH] in
+      // CO_TT · CO_CH / 64 rounds of whole rows.
+      assertInvariant(
+        tile.tokens <= tile.chunk,
+        `coefficients_dot.wgsl needs CO_TT <= CO_CH, got ${tile.tokens} > ${tile.chunk}`,
+      );
+      const widths: Record<string, number> = { SAVED_W: savedWidth(c.K) };
+      if (backward) widths.SCRATCH_W = scratchWidth(c.K);
+      return withPrecision(
         withConstants(
           sinkhornCoreWgsl + coefficientsDotWgsl + body +
             alphaSourceWgsl(v.alpha),
-          constants,
+          { ...constants, ...widths },
         ),
         c.precision,
-      )),
+      );
+    }),
     entryPoint,
     key: mainKey,
   });
@@ -336,7 +350,10 @@ async function pipelines(
     label: "coefficients_grad_phi",
     code: cachedSource(gradPhiKey, () =>
       withPrecision(
-        withConstants(coefficientsGradPhiWgsl, { N: c.n }),
+        withConstants(coefficientsGradPhiWgsl, {
+          N: c.n,
+          GP_RA: GRAD_PHI_ROWS,
+        }),
         c.precision,
       )),
     entryPoint: "coefficients_grad_phi",

@@ -42,7 +42,7 @@ import {
   checkNonNegative,
   checkObject,
   checkPositiveInt,
-} from "../reference/_validate.ts";
+} from "../_validate.ts";
 import {
   checkF32,
   checkGpu,

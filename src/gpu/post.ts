@@ -10,11 +10,10 @@
  */
 
 import type { MhcPostGrads } from "../reference/post.ts";
-import { tc, tn, tnc, tnn } from "../reference/_shape.ts";
 import { postWgsl } from "../kernels/post.ts";
 import { postBackwardWgsl } from "../kernels/post_backward.ts";
 import { checkF32 } from "./_validate.ts";
-import { checkObject } from "../reference/_validate.ts";
+import { checkObject, tc, tn, tnc, tnn } from "../_validate.ts";
 import {
   elementwiseGroups,
   type GpuStreamOptions,

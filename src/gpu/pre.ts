@@ -10,11 +10,10 @@
  */
 
 import type { MhcPreGrads } from "../reference/pre.ts";
-import { tc, tn, tnc } from "../reference/_shape.ts";
 import { preWgsl } from "../kernels/pre.ts";
 import { preBackwardWgsl } from "../kernels/pre_backward.ts";
 import { checkF32, checkOptionalBoolean } from "./_validate.ts";
-import { checkObject } from "../reference/_validate.ts";
+import { checkObject, tc, tn, tnc } from "../_validate.ts";
 import {
   elementwiseGroups,
   type GpuStreamOptions,

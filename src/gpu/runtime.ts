@@ -44,7 +44,7 @@
 import { GpuError, type WgslMessage } from "./errors.ts";
 import { WgslCompileError } from "./errors.ts";
 import { f32ToF16Bits } from "./f16.ts";
-import { typeName } from "../reference/_validate.ts";
+import { typeName } from "../_validate.ts";
 import {
   grid2d,
   type MhcGpuLimits,

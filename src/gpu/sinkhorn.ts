@@ -20,7 +20,7 @@ import {
   sinkhornConfig,
   type SinkhornKnoppOptions,
 } from "../reference/sinkhorn.ts";
-import { checkObject, checkPositiveInt } from "../reference/_validate.ts";
+import { checkObject, checkPositiveInt } from "../_validate.ts";
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
 import { sinkhornWgsl } from "../kernels/sinkhorn.ts";
 import { checkF32, checkGpu } from "./_validate.ts";
@@ -29,7 +29,10 @@ import { cachedSource, f32Bits, withConstants } from "./specialize.ts";
 /** Largest matrix size the kernels support. */
 export const MAX_SINKHORN_N = 8;
 
-/** Matrices (invocations) per workgroup of the standalone kernels (SK_WG). */
+/**
+ * Matrices (invocations) per workgroup of the standalone kernels: their
+ * `SK_WG`, written in when the source is built.
+ */
 const MATRICES_PER_WORKGROUP = 64;
 
 /** Buffers of {@linkcode encodeSinkhornKnopp}, all f32 with `STORAGE` usage. */
@@ -87,7 +90,11 @@ function pipeline(gpu: MhcGpu, n: number, backward: boolean) {
     label: entryPoint,
     code: cachedSource(
       key,
-      () => withConstants(sinkhornCoreWgsl + sinkhornWgsl, { N: n }),
+      () =>
+        withConstants(sinkhornCoreWgsl + sinkhornWgsl, {
+          N: n,
+          SK_WG: MATRICES_PER_WORKGROUP,
+        }),
     ),
     entryPoint,
     key,

@@ -5,6 +5,12 @@
  * kernels; plus the source cache, the f16 switch of the coefficient kernels
  * (`withPrecision`) and `f32Bits` for uniform words.
  *
+ * Every constant that host code and a kernel share has one definition, in
+ * the host, and is written into the kernel's `const NAME: u32 = …u;` line by
+ * `withConstants` (the value in the `.wgsl` file is only a valid default).
+ * Invariants between constants are checked with `assertInvariant` when the
+ * source is built.
+ *
  * Each stream kernel file begins with a block between `// @specialize begin` and
  * `// @specialize end` that fixes the stream storage type, `n` and the
  * vector width, as valid WGSL defaults (f32, n = 4, vec4). This module
@@ -162,6 +168,41 @@ export function withPrecision(
     throw new Error(`coefficient kernel lacks "${from}" to specialise`);
   }
   return "enable f16;\n" + code.replaceAll(from, "alias XT = f16;");
+}
+
+/**
+ * Returns the value of the kernel constant `const NAME: u32 = …u;` in
+ * `code`, to check a kernel's assumptions about constants it keeps for
+ * itself. Internal.
+ *
+ * @param code WGSL source.
+ * @param name Constant name.
+ * @returns Its value.
+ * @throws {Error} When the line is missing or appears twice.
+ */
+export function constantValue(code: string, name: string): number {
+  const hits = [
+    ...code.matchAll(new RegExp(`^const ${name}: u32 = (\\d+)u;`, "gm")),
+  ];
+  if (hits.length !== 1) {
+    throw new Error(
+      `kernel has ${hits.length} lines "const ${name}: u32 = …u;", expected 1`,
+    );
+  }
+  return Number(hits[0][1]);
+}
+
+/**
+ * Throws when a kernel's invariant does not hold for the constants it is
+ * being specialised with: a clear error at pipeline creation instead of
+ * wrong results. Internal.
+ *
+ * @param ok The invariant.
+ * @param what What it says, for the message.
+ * @throws {Error} When `ok` is false.
+ */
+export function assertInvariant(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`kernel invariant violated: ${what}`);
 }
 
 const scratchF32 = new Float32Array(1);

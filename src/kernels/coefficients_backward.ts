@@ -44,10 +44,10 @@ struct CoefBackParams {
   alpha_res: f32,
 }
 
-/** Row length of \`saved\`: K + 1 rounded up to a multiple of 8. */
-const SAVED_W: u32 = (K + 8u) / 8u * 8u;
-/** Row length of \`scratch\`: 2K + 3 rounded up to a multiple of 8. */
-const SCRATCH_W: u32 = (2u * K + 10u) / 8u * 8u;
+/** Row length of \`saved\`: K + 1 rounded up to a multiple of 8 (set by the host). */
+const SAVED_W: u32 = 32u;
+/** Row length of \`scratch\`: 2K + 3 rounded up to a multiple of 8 (set by the host). */
+const SCRATCH_W: u32 = 56u;
 /** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
 const ALPHA_BINDING: u32 = 9u;
 /** 1: add g_x to the buffer's values; 0: overwrite them (host-rewritten). */

@@ -21,7 +21,7 @@ import {
   checkObject,
   checkPositiveInt,
   checkSameType,
-} from "./_validate.ts";
+} from "../_validate.ts";
 
 /** Default `ε_norm` inside the RMS statistic (SPEC §3, project choice). */
 export const DEFAULT_NORM_EPS = 1e-6;

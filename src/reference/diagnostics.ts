@@ -14,7 +14,7 @@ import {
   checkObject,
   checkPositiveInt,
   typeName,
-} from "./_validate.ts";
+} from "../_validate.ts";
 
 /** Options of {@linkcode amaxGain}. */
 export interface AmaxGainOptions {

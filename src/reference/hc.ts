@@ -25,7 +25,7 @@ import {
   checkObject,
   checkPositiveInt,
   checkSameType,
-} from "./_validate.ts";
+} from "../_validate.ts";
 import { DEFAULT_NORM_EPS } from "./coefficients.ts";
 
 /**

@@ -8,8 +8,16 @@
  */
 
 import type { FloatArray, StreamShape } from "./types.ts";
-import { alloc, checkArray, checkSameType } from "./_validate.ts";
-import { checkShape, tc, tn, tnc, tnn } from "./_shape.ts";
+import {
+  alloc,
+  checkArray,
+  checkSameType,
+  checkShape,
+  tc,
+  tn,
+  tnc,
+  tnn,
+} from "../_validate.ts";
 
 /** Gradients returned by {@linkcode mhcPostBackward}. */
 export interface MhcPostGrads<A extends FloatArray = FloatArray> {

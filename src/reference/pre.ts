@@ -7,8 +7,15 @@
  */
 
 import type { FloatArray, StreamShape } from "./types.ts";
-import { alloc, checkArray, checkSameType } from "./_validate.ts";
-import { checkShape, tc, tn, tnc } from "./_shape.ts";
+import {
+  alloc,
+  checkArray,
+  checkSameType,
+  checkShape,
+  tc,
+  tn,
+  tnc,
+} from "../_validate.ts";
 
 /** Gradients returned by {@linkcode mhcPreBackward}. */
 export interface MhcPreGrads<A extends FloatArray = FloatArray> {

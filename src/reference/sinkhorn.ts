@@ -30,7 +30,7 @@ import {
   checkObject,
   checkPositiveInt,
   checkSameType,
-} from "./_validate.ts";
+} from "../_validate.ts";
 
 /** Default number of Sinkhorn-Knopp iterations (SPEC §4). */
 export const DEFAULT_SINKHORN_ITERATIONS = 20;

@@ -8,8 +8,7 @@
  */
 
 import type { FloatArray, StreamShape } from "./types.ts";
-import { alloc, checkArray } from "./_validate.ts";
-import { checkShape, tc, tnc } from "./_shape.ts";
+import { alloc, checkArray, checkShape, tc, tnc } from "../_validate.ts";
 
 /**
  * Copies each token's embedding `e ∈ R^C` into all `n` streams.

@@ -1,8 +1,10 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
-// Internal: argument checks shared by every reference op. Messages name the
-// argument and the expected size, so that a caller can fix the call at once.
+// Internal: the argument checks that the reference ops (src/reference/) and
+// the WebGPU ops (src/gpu/) share, so that both reject a bad call with the
+// same message. Messages name the argument and the expected size, so that a
+// caller can fix the call at once. GPU-only checks live in src/gpu/_validate.ts.
 
-import type { FloatArray } from "./types.ts";
+import type { FloatArray, StreamShape } from "./reference/types.ts";
 
 /** Throws a `RangeError` unless `value` is a positive safe integer. */
 export function checkPositiveInt(name: string, value: unknown): number {
@@ -98,4 +100,34 @@ export function alloc<A extends FloatArray>(like: A, length: number): A {
   return (like instanceof Float64Array
     ? new Float64Array(length)
     : new Float32Array(length)) as A;
+}
+
+/** Checks a `{ n, C, T }` shape and returns it with validated fields. */
+export function checkShape(options: StreamShape): StreamShape {
+  checkObject("options", options);
+  return {
+    n: checkPositiveInt("n", options.n),
+    C: checkPositiveInt("C", options.C),
+    T: checkPositiveInt("T", options.T),
+  };
+}
+
+/** Describes `[T, n, C]` with numbers, for error messages. */
+export function tnc({ T, n, C }: StreamShape): string {
+  return `[T, n, C] = [${T}, ${n}, ${C}]`;
+}
+
+/** Describes `[T, C]` with numbers, for error messages. */
+export function tc({ T, C }: StreamShape): string {
+  return `[T, C] = [${T}, ${C}]`;
+}
+
+/** Describes `[T, n]` with numbers, for error messages. */
+export function tn({ T, n }: StreamShape): string {
+  return `[T, n] = [${T}, ${n}]`;
+}
+
+/** Describes `[T, n, n]` with numbers, for error messages. */
+export function tnn({ T, n }: StreamShape): string {
+  return `[T, n, n] = [${T}, ${n}, ${n}]`;
 }
