@@ -12,7 +12,7 @@
  *   (SwiftShader without a GPU), so the page must choose the WebGPU trainer.
  *
  * On each it checks that bad settings are refused with messages and start
- * nothing; trains 20 steps of a small mHC model and checks that the loss
+ * nothing; that Stop ends a run early and Clear runs removes it; trains 20 steps of a small mHC model and checks that the loss
  * falls, that the evaluations carry gains and one `H_res` per site, that the
  * charts are drawn and that a sample is generated; steps the Sinkhorn view
  * and checks that its sums converge to 1 and that a bad logit is refused.
@@ -245,6 +245,30 @@ async function exercise(page: Page, device: Device): Promise<void> {
       refused.errors.some((e) => e.includes("must divide Width")) &&
       invalid.includes("layers") && invalid.includes("heads"),
     `${device}: bad settings refused: ${refused.errors.join("; ")}`,
+  );
+
+  // Stop ends a long run early, and the run keeps what it did; Clear runs
+  // takes it off the page.
+  await setForm(page, { ...SMALL_MHC, steps: "400" });
+  await page.click("#start");
+  await until(page, "3 steps", (s) => (s.runs[0]?.losses.length ?? 0) >= 3);
+  await page.click("#stop");
+  const stopped = await until(
+    page,
+    "a stopped run",
+    (s) => s.runs[0].state !== "running" && !s.sampling,
+  );
+  const done = stopped.runs[0].losses.length;
+  check(
+    stopped.runs[0].state === "stopped" && done >= 3 && done < 400 &&
+      stopped.runs[0].evals.at(-1)?.step === done,
+    `${device}: Stop ended a 400-step run after ${done} steps, with a last ` +
+      `evaluation at step ${stopped.runs[0].evals.at(-1)?.step}`,
+  );
+  await page.click("#clear");
+  check(
+    (await snapshot(page)).runs.length === 0,
+    `${device}: Clear runs removed it`,
   );
 
   // 20 steps of mHC.
