@@ -6,7 +6,9 @@
  * them, per token, with a matrix projected onto the doubly stochastic
  * matrices by Sinkhorn-Knopp. This module gives every op of one mHC site,
  * forward and backward, as a pure-TypeScript reference that runs anywhere
- * (Deno, browsers, Node). The maths follows the project's SPEC.
+ * (Deno, browsers, Node), and as WGSL kernels for WebGPU. The maths is
+ * written out in `docs/SPEC.md`, published with this package; "SPEC §N" in
+ * the documentation refers to its sections.
  *
  * Arrays are row-major: residual states are `[T, n, C]` (token, stream,
  * channel). Pass `Float32Array`s for float32 semantics, or `Float64Array`s

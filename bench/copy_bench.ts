@@ -3,6 +3,7 @@
 // Float32Array.set copy (baseline), the adapter's copyBufferToBuffer and a
 // WGSL copy kernel, each copying one [T, n, C] f32 buffer (C = 1280).
 
+import "./_permissions.ts";
 import { benchEnv, benchSizes, N, SMOKE } from "./_env.ts";
 import { type CopyWork, gpuCopy, shaderCopy, tsCopy } from "./_copy.ts";
 import { runBatch } from "./_timing.ts";

@@ -1,7 +1,8 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 // The WebGPU mHC coefficient kernels beyond the conformance cases: argument
 // checks, the encode API chaining forward and backward on the GPU,
-// determinism of the token reductions, and the split path.
+// determinism of the token reductions. (The split paths, chunks and 2D grids,
+// are conformance cases: SPLITS in tests/conformance/cases_coefficients.ts.)
 import { assertEquals, assertRejects } from "@std/assert";
 import { afterAll, beforeAll, describe, it } from "@std/testing/bdd";
 import {

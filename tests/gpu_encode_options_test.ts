@@ -4,14 +4,12 @@
 // as numeric α, bit for bit, also at a nonzero aligned offset), gradients of
 // x added to a buffer that already holds one (`accumulate`), and the
 // argument checks of both.
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import { assertEquals, assertRejects } from "@std/assert";
 import { afterAll, beforeAll, describe, it } from "@std/testing/bdd";
 import {
   encodeMhcCoefficients,
   encodeMhcCoefficientsBackward,
   encodeMhcPreBackward,
-  f16BitsToF32,
-  f32ToF16Bits,
   GpuError,
   mhcCoefficientsSavedBytes,
   mhcCoefficientsScratchBytes,
@@ -21,97 +19,13 @@ import {
 } from "@birkhoff/mhc";
 import { SKIP_GPU, withErrorScopes } from "./_gpu.ts";
 import { rng } from "./_rand.ts";
-import { assertAllClose, U16, U32 } from "./conformance/tolerance.ts";
-
-const USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
-
-const HAS_F16 = !SKIP_GPU &&
-  ((await navigator.gpu?.requestAdapter())?.features.has("shader-f16") ??
-    false);
-
-const bits = (a: Float32Array) => [...new Uint32Array(a.buffer)];
-
-/** Buffers made and read on one runtime; destroyed by `destroy()`. */
-function buffers(gpu: MhcGpu) {
-  const made: GPUBuffer[] = [];
-  const make = (bytes: number, usage = USAGE) => {
-    const b = gpu.device.createBuffer({
-      size: Math.max(4, Math.ceil(bytes / 4) * 4),
-      usage,
-    });
-    made.push(b);
-    return b;
-  };
-  const upload = (a: Float32Array, offset = 0) => {
-    const b = make(offset + a.byteLength);
-    gpu.device.queue.writeBuffer(b, offset, a);
-    return b;
-  };
-  /** Stream values stored in `precision` (f16 rounds them). */
-  const uploadStreams = (a: Float32Array, precision: StreamPrecision) => {
-    if (precision === "f32") return upload(a);
-    const h = f32ToF16Bits(a);
-    const b = make(h.byteLength);
-    const padded = new Uint16Array(Math.ceil(h.length / 2) * 2);
-    padded.set(h);
-    gpu.device.queue.writeBuffer(b, 0, padded);
-    return b;
-  };
-  const read = async (b: GPUBuffer, count: number) =>
-    new Float32Array(await gpu.read(b, count * 4));
-  const readStreams = async (
-    b: GPUBuffer,
-    count: number,
-    precision: StreamPrecision,
-  ) =>
-    precision === "f32" ? await read(b, count) : f16BitsToF32(
-      new Uint16Array(await gpu.read(b, Math.ceil(count / 2) * 4), 0, count),
-    );
-  return {
-    make,
-    upload,
-    uploadStreams,
-    read,
-    readStreams,
-    destroy: () => made.forEach((b) => b.destroy()),
-  };
-}
-
-/** The values a stream buffer of `precision` holds for `a`. */
-function stored(a: Float32Array, precision: StreamPrecision): Float32Array {
-  return precision === "f32" ? a : f16BitsToF32(f32ToF16Bits(a));
-}
-
-/**
- * Asserts `acc = initial + fresh` for every element. In f32 the kernel adds
- * the fresh gradient (itself rounded, or fused into the add) to the initial
- * value and rounds once: within 2·u32·(|initial| + |fresh|). In f16 the
- * stored fresh gradient was rounded to f16 once (u16·|fresh|) and the sum is
- * rounded to f16 once (u16·|sum|): 2·u16·(|initial| + |fresh|). Both bounds
- * are far below the size of one missing term.
- */
-function assertAccumulated(
-  acc: Float32Array,
-  initial: Float32Array,
-  fresh: Float32Array,
-  precision: StreamPrecision,
-  label: string,
-): void {
-  const u = precision === "f16" ? U16 : U32;
-  assertEquals(acc.length, initial.length);
-  for (let i = 0; i < acc.length; i++) {
-    const bound = 2 * u * (Math.abs(initial[i]) + Math.abs(fresh[i]));
-    assertAllClose(
-      [acc[i]],
-      [initial[i] + fresh[i]],
-      { atol: bound, rtol: 0 },
-      `${label}[${i}]`,
-    );
-  }
-  // The initial values must matter: otherwise the check above could pass
-  // by overwriting.
-  assert(initial.some((v, i) => Math.abs(v) > 4 * u * Math.abs(fresh[i])));
-}
+import {
+  assertAccumulated,
+  bits,
+  buffers,
+  HAS_F16,
+  stored,
+} from "./_encode.ts";
 
 /**
  * `[n, C, T]` of the coefficient checks: odd widths, token counts that are

@@ -23,6 +23,9 @@ const STD_FLAGS = import.meta.resolve("@std/cli/parse-args").includes(
   )
   ? [`--import-map=${OFFLINE_MAP}`]
   : [];
+/** The same choice for `deno task`, which makes it in tools/with_std.ts. */
+const STD_MODE = STD_FLAGS.length ? "offline" : "jsr";
+const ROOT = new URL("..", import.meta.url).pathname;
 
 async function cli(args: string[], cwd?: string) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -211,6 +214,84 @@ describe("Ctrl-C during training", () => {
         const a = await losses(`${dir}/full`), b = await losses(`${dir}/cut`);
         assertEquals(a.length, 2000);
         assertEquals(b, a);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+});
+
+describe("Ctrl-C under deno task train", () => {
+  it({
+    name:
+      "to the whole process group returns to the prompt only once the checkpoint is written, and --resume continues",
+    ignore: Deno.build.os === "windows", // no process groups there
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "mhc_task_sigint_" });
+      const run = `${dir}/run`;
+      // Steps of about 0.1 s: a parent that returned at once would leave
+      // the trainer in the middle of one, with no checkpoint yet.
+      const args = [
+        "--layers=2",
+        "--width=48",
+        "--heads=2",
+        "--context=48",
+        "--batch=8",
+        "--streams=2",
+        "--steps=40",
+        "--eval-every=1000",
+        "--checkpoint-every=1000",
+        "--sample-bytes=0",
+      ];
+      const env = { NO_COLOR: "1", MHC_STD: STD_MODE };
+      const steps = async () =>
+        (await Deno.readTextFile(`${run}/metrics.jsonl`).catch(() => ""))
+          .split("\n").filter((l) => l.includes('"type":"step"')).length;
+      try {
+        // `deno task train` as a shell runs a job: in a process group of
+        // its own (detached: a new session, so its pid is the group's id).
+        const task = new Deno.Command(Deno.execPath(), {
+          args: ["task", "train", ...args, "--out", run],
+          cwd: ROOT,
+          detached: true,
+          stdout: "null",
+          stderr: "piped",
+          env,
+        }).spawn();
+        const stderr = new Response(task.stderr).text();
+        for (let i = 0; i < 3000 && await steps() < 3; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        // Ctrl-C as a terminal sends it: to every process of the group.
+        Deno.kill(-task.pid, "SIGINT");
+        const { code } = await task.status;
+        // The prompt is back: the checkpoint must be there already.
+        const saved = await Deno.stat(`${run}/checkpoint.safetensors`).then(
+          (s) => s.isFile,
+          () => false,
+        );
+        const done = await steps();
+        const text = await stderr;
+        assertEquals(code, 130, text);
+        assert(saved, `no checkpoint when deno task returned:\n${text}`);
+        assert(done >= 3 && done < 40, `stopped after ${done} steps`);
+        assertStringIncludes(
+          text,
+          `resume with: deno task train --resume ${run}`,
+        );
+        const resumed = await new Deno.Command(Deno.execPath(), {
+          args: ["task", "train", "--resume", run],
+          cwd: ROOT,
+          stdout: "null",
+          stderr: "piped",
+          env,
+        }).output();
+        assertEquals(
+          resumed.code,
+          0,
+          new TextDecoder().decode(resumed.stderr),
+        );
+        assertEquals(await steps(), 40);
       } finally {
         await Deno.remove(dir, { recursive: true });
       }

@@ -121,6 +121,11 @@ describe("a tiny training run", () => {
         interrupted = e instanceof Interrupted;
       }
       assert(interrupted, "the run was not interrupted");
+      // Ctrl-C also leaves the report of the steps done so far.
+      assert(
+        (await Deno.stat(`${root}/cut/report.svg`)).size > 0,
+        "no report after the interruption",
+      );
       const cut = await readMetrics(`${root}/cut`);
       assertEquals(cut.steps.length, 13);
       const [resumed] = await execute(

@@ -3,7 +3,8 @@
  * Chooses where `@std/*` comes from for the dev tasks: the real packages on
  * JSR (as mapped in deno.json) when jsr.io answers, or the offline stand-ins
  * in `offline/` when it does not. `MHC_STD=jsr` or `MHC_STD=offline` forces a
- * choice. The library itself never imports `@std`.
+ * choice. The library itself never imports `@std`. {@linkcode runDeno} runs
+ * the `deno` child, passes signals on to it and waits for it.
  *
  * @module
  */
@@ -48,14 +49,73 @@ export async function stdFlags(): Promise<string[]> {
   return [`--import-map=${OFFLINE_IMPORT_MAP}`];
 }
 
-/** Runs `deno <args>` with inherited stdio and returns its exit code. */
+/**
+ * Environment additions for the `deno` child. On Linux, Deno's WebGPU goes
+ * through the Vulkan loader, whose window-system probing (libwayland) prints
+ * `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` when
+ * that variable is unset, as in a bare SSH, container or CI shell. It is
+ * harmless (no window system is needed for compute), but it reads like a
+ * failure, so when the variable is unset the child gets a private, empty
+ * directory of its own: `$TMPDIR/mhc-xdg-<uid>` (mode 0700).
+ */
+export function childEnv(): Record<string, string> {
+  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return {};
+  const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/mhc-xdg-${Deno.uid()}`;
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(dir, 0o700);
+  } catch {
+    return {}; // Not ours or not writable: keep the warning, not an error.
+  }
+  return { XDG_RUNTIME_DIR: dir };
+}
+
+/** Signals a dev task passes on to its `deno` child (Unix). */
+const FORWARDED: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Runs `deno <args>` with inherited stdio and returns its exit code once the
+ * child has exited.
+ *
+ * Signals. A terminal's Ctrl-C reaches every process of the foreground
+ * group, and a plain `kill` only the process it names. So that the child
+ * sees each signal exactly once either way (the trainer treats a second
+ * Ctrl-C as "exit without a checkpoint"), on Unix the child runs in its own
+ * session, and SIGINT, SIGTERM and SIGHUP sent to this process are passed
+ * on to it; this process never exits before its child, so a prompt comes
+ * back only when the child's work (a checkpoint, say) is done. On Windows,
+ * where Ctrl-C reaches every process of the console, Ctrl-C is only kept
+ * from ending this process early. The child's environment gets
+ * {@linkcode childEnv}.
+ */
 export async function runDeno(args: string[]): Promise<number> {
+  const unix = Deno.build.os !== "windows";
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
+    env: childEnv(),
+    detached: unix,
   }).spawn();
-  const { code } = await child.status;
-  return code;
+  const listeners = (unix ? FORWARDED : ["SIGINT" as const]).map((
+    signal,
+  ) => {
+    const pass = () => {
+      if (!unix) return;
+      try {
+        child.kill(signal);
+      } catch {
+        // The child has exited already.
+      }
+    };
+    Deno.addSignalListener(signal, pass);
+    return () => Deno.removeSignalListener(signal, pass);
+  });
+  try {
+    const { code } = await child.status;
+    return code;
+  } finally {
+    for (const remove of listeners) remove();
+  }
 }

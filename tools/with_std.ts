@@ -3,6 +3,8 @@
  * `deno run -A tools/with_std.ts <subcommand> [args…]` runs
  * `deno <subcommand> [args…]` with `@std/*` resolved from JSR when it can be
  * reached, and from the offline stand-ins otherwise (see `std_mode.ts`).
+ * Ctrl-C and other termination signals go to the child, once, and this
+ * process exits only after the child has.
  *
  * @module
  */

@@ -37,10 +37,16 @@ export type AlphaSource =
 
 const ALPHA_KEYS = ["alphaPre", "alphaPost", "alphaRes"] as const;
 
-/** True for a `GPUBuffer` or `{ buffer, offset }` (duck-typed). */
+/** True for an object that looks like a `GPUBuffer`. */
+function looksLikeGpuBuffer(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "usage" in value &&
+    "size" in value && "mapAsync" in value;
+}
+
+/** True for a `GPUBuffer` or `{ buffer: GPUBuffer, offset? }` (duck-typed). */
 function looksLikeBufferRef(value: object): boolean {
-  if ("buffer" in value) return true;
-  return "usage" in value && "size" in value && "mapAsync" in value;
+  return looksLikeGpuBuffer(value) ||
+    ("buffer" in value && looksLikeGpuBuffer(value.buffer));
 }
 
 /**

@@ -22,6 +22,14 @@ import {
   mhcCoefficientsBackward,
 } from "../reference/coefficients.ts";
 import {
+  type HcCoefficients,
+  hcCoefficients,
+  hcCoefficientsBackward,
+  type HcCoefficientsOptions,
+  type HcParamGrads,
+  type HcParams,
+} from "../reference/hc.ts";
+import {
   mhcPost,
   mhcPostBackward,
   type MhcPostGrads,
@@ -41,6 +49,7 @@ import {
   mhcCoefficientsBackwardGpu,
   mhcCoefficientsGpu,
 } from "./coefficients.ts";
+import { hcCoefficientsBackwardGpu, hcCoefficientsGpu } from "./hc.ts";
 import { MhcGpu, type MhcGpuOptions, type StreamPrecision } from "./runtime.ts";
 
 /**
@@ -171,6 +180,37 @@ export interface MhcBackend {
     grads: MhcCoefficientGrads<Float32Array>,
     options: MhcCoefficientsOptions,
   ): Promise<MhcParamGrads<Float32Array>>;
+  /**
+   * The per-token coefficients of one HC site (SPEC §6, the unconstrained
+   * baseline).
+   *
+   * @param x Residual states `[T, n, C]`.
+   * @param params The site's `θ`, `b` and `α`.
+   * @param options `n`, `C`, `T`, `normEps`.
+   * @returns The coefficients and the saved logits and per-stream `1/r`.
+   */
+  hcCoefficients(
+    x: Float32Array,
+    params: HcParams<Float32Array>,
+    options: HcCoefficientsOptions,
+  ): Promise<HcCoefficients<Float32Array>>;
+  /**
+   * Backward of {@linkcode MhcBackend.hcCoefficients}.
+   *
+   * @param x Residual states `[T, n, C]`.
+   * @param params The site's parameters.
+   * @param forward The forward's result.
+   * @param grads Upstream gradients of the coefficients.
+   * @param options As the forward.
+   * @returns Gradients of `x` and the parameters.
+   */
+  hcCoefficientsBackward(
+    x: Float32Array,
+    params: HcParams<Float32Array>,
+    forward: HcCoefficients<Float32Array>,
+    grads: MhcCoefficientGrads<Float32Array>,
+    options: HcCoefficientsOptions,
+  ): Promise<HcParamGrads<Float32Array>>;
   /** Releases the backend's GPU resources (a no-op for the reference). */
   destroy(): void;
 }
@@ -207,6 +247,9 @@ export function referenceBackend(): MhcBackend {
     mhcCoefficients: async (x, p, o) => await mhcCoefficients(x, p, o),
     mhcCoefficientsBackward: async (x, p, f, g, o) =>
       await mhcCoefficientsBackward(x, p, f, g, o),
+    hcCoefficients: async (x, p, o) => await hcCoefficients(x, p, o),
+    hcCoefficientsBackward: async (x, p, f, g, o) =>
+      await hcCoefficientsBackward(x, p, f, g, o),
     destroy() {},
   };
 }
@@ -253,6 +296,9 @@ export function webgpuBackend(
       mhcCoefficientsGpu(gpu, x, pr, { ...o, ...p }),
     mhcCoefficientsBackward: (x, pr, f, g, o) =>
       mhcCoefficientsBackwardGpu(gpu, x, pr, f, g, { ...o, ...p }),
+    hcCoefficients: (x, pr, o) => hcCoefficientsGpu(gpu, x, pr, { ...o, ...p }),
+    hcCoefficientsBackward: (x, pr, f, g, o) =>
+      hcCoefficientsBackwardGpu(gpu, x, pr, f, g, { ...o, ...p }),
     destroy() {},
   };
 }

@@ -75,6 +75,18 @@ export {
   mhcCoefficientsScratchBytes,
 } from "./coefficients.ts";
 export {
+  encodeHcCoefficients,
+  encodeHcCoefficientsBackward,
+  type HcCoefficientsBackwardBuffers,
+  hcCoefficientsBackwardGpu,
+  type HcCoefficientsBackwardGpuOptions,
+  type HcCoefficientsBuffers,
+  hcCoefficientsGpu,
+  type HcCoefficientsGpuOptions,
+  hcCoefficientsSavedBytes,
+  hcCoefficientsScratchBytes,
+} from "./hc.ts";
+export {
   createMhcBackend,
   type CreateMhcBackendOptions,
   type MhcBackend,

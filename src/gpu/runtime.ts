@@ -327,7 +327,7 @@ export class MhcGpu {
    * default adapter. A new device gets the adapter's own maxima for the
    * limits the kernels need (storage binding and buffer size, workgroups per
    * dimension, storage buffers per stage, workgroup memory and invocations)
-   * and `shader-f16` when the adapter has it.
+   * and `shader-f16` and `timestamp-query` when the adapter has them.
    *
    * @param options Device or adapter source, and optional tighter limits.
    * @returns The runtime.
@@ -382,11 +382,9 @@ export class MhcGpu {
     ] as const;
     const requiredLimits: Record<string, number> = {};
     for (const k of names) requiredLimits[k] = adapter.limits[k];
-    const requiredFeatures: GPUFeatureName[] = adapter.features.has(
-        "shader-f16",
-      )
-      ? ["shader-f16"]
-      : [];
+    // f16 streams, and GPU timestamps for callers that time their passes.
+    const requiredFeatures = (["shader-f16", "timestamp-query"] as const)
+      .filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({
       requiredLimits,
       requiredFeatures,

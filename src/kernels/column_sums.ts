@@ -12,8 +12,8 @@ export const columnSumsWgsl: string = `// Copyright 2026 the @birkhoff/mhc autho
 // split). When the host splits the tokens into chunks, the chunks run in
 // order and each after the first adds to the sums so far (\`accumulate\`).
 //
-// Used by the mHC coefficient backward: g_b = Σ_t g_h (K columns) and the
-// three g_α (3 columns).
+// Used by the mHC and HC coefficient backwards: g_b = Σ_t g_h (K columns)
+// and the three g_α (3 columns).
 //
 // Per token, in elements: reads \`cols\`; writes nothing per token.
 

@@ -45,9 +45,13 @@ export class Interrupted extends Error {
    * @param dir The run directory to resume.
    * @param step The last step done.
    */
-  constructor(readonly dir: string, readonly step: number) {
+  constructor(
+    readonly dir: string,
+    readonly step: number,
+    readonly partial?: RunResult,
+  ) {
     super(
-      `interrupted after step ${step}, checkpoint written; resume with: deno task train --resume ${dir}`,
+      `interrupted after step ${step}, checkpoint, report and sample written; resume with: deno task train --resume ${dir}`,
     );
     this.name = "Interrupted";
   }
@@ -204,7 +208,7 @@ export async function trainToEnd(
   const syncPoint = (step: number) =>
     step % cfg.evalEvery === 0 || step % cfg.checkpointEvery === 0 ||
     step === cfg.steps || opts.stopAfter === step;
-  let diverged = false;
+  let diverged = false, interruptedAt = 0;
   try {
     if (trainer.step === 0) {
       const e = await trainer.evaluate();
@@ -277,8 +281,8 @@ export async function trainToEnd(
       if (opts.stop.requested && !done) {
         if (pending) continue; // record the step in flight first
         await save();
-        ui.clear();
-        throw new Interrupted(dir, r.step);
+        interruptedAt = r.step;
+        break;
       }
       if (!pending && trainer.step < cfg.steps) pending = trainer.trainStep();
     }
@@ -300,7 +304,7 @@ export async function trainToEnd(
     a - b
   );
   const stepMs = ms.length ? ms[Math.floor(ms.length / 2)] : NaN;
-  return {
+  const result: RunResult = {
     cfg,
     dir,
     dataName: trainer.data.name,
@@ -317,6 +321,9 @@ export async function trainToEnd(
     device: trainer.device.description,
     bufferBytes: trainer.device.bufferBytes,
   };
+  // Ctrl-C: the sample is written; the caller writes the report.
+  if (interruptedAt) throw new Interrupted(dir, interruptedAt, result);
+  return result;
 }
 
 /**
@@ -654,15 +661,24 @@ export async function execute(
       stopAfter: hooks.stopAfter,
     };
     if (!compare) {
-      const r = await runOne(
-        cmd.cfg,
-        dir,
-        cmd.resume !== null,
-        cmd.given,
-        base,
-        factory,
-        data,
-      );
+      let r: RunResult;
+      try {
+        r = await runOne(
+          cmd.cfg,
+          dir,
+          cmd.resume !== null,
+          cmd.given,
+          base,
+          factory,
+          data,
+        );
+      } catch (e) {
+        // Ctrl-C: the report of what was trained so far.
+        if (e instanceof Interrupted && e.partial) {
+          await writeOutputs(dir, [e.partial], ui, false);
+        }
+        throw e;
+      }
       ui.update("measuring the step-time overhead against residual…");
       await measureAfter(r, cmd, data ?? await loadDataset(r.cfg), factory);
       ui.clear();
@@ -703,8 +719,13 @@ export async function execute(
           ),
         );
       } catch (e) {
-        // Resuming goes through the comparison's directory.
-        if (e instanceof Interrupted) throw new Interrupted(dir, e.step);
+        if (e instanceof Interrupted) {
+          // The report of what was trained so far; resuming goes through
+          // the comparison's directory.
+          const done = e.partial ? [...results, e.partial] : results;
+          if (done.length) await writeOutputs(dir, done, ui, true);
+          throw new Interrupted(dir, e.step);
+        }
         throw e;
       }
     }

@@ -9,6 +9,9 @@
  *   64 KiB per storage binding and 8 workgroups per grid dimension, so that
  *   the larger cases are cut into chunks bound at aligned offsets and
  *   dispatched on 2D grids: the paths a huge `T` takes on a real device.
+ *   The conformance test records the grids dispatched there and fails a
+ *   case that declares a split (`ConformanceCase.split`) but did not run
+ *   one.
  *
  * @module
  */

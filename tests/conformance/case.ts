@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { MhcBackend } from "@birkhoff/mhc";
+import type { MhcBackend, MhcGpuLimits } from "@birkhoff/mhc";
+import type { SplitExpectation } from "../_dispatches.ts";
 import { rng } from "../_rand.ts";
 import {
   multilinearTolerance,
@@ -33,6 +34,23 @@ export interface ConformanceCase {
    * @param precision The backend's stream precision.
    */
   tolerance(name: string, precision: Precision): Tolerance;
+  /**
+   * What the case must exercise on the `webgpu-split` backend: launches that
+   * must be cut into chunks (and, where asked, use 2D grids), checked on the
+   * grids really dispatched. Absent for cases that fit one chunk.
+   */
+  split?: SplitCheck;
+}
+
+/** The split paths a case covers; see {@linkcode ConformanceCase.split}. */
+export interface SplitCheck {
+  /**
+   * Limits for this case instead of the `webgpu-split` backend's, when those
+   * cannot reach a path (each only stricter than the device's).
+   */
+  limits?: Partial<MhcGpuLimits>;
+  /** The launches, by label, and whether each must use a 2D grid. */
+  launches: readonly SplitExpectation[];
 }
 
 /** Inputs of a case: named float32 arrays. */

@@ -10,6 +10,7 @@ import { cases as pre } from "./cases_pre.ts";
 import { cases as post } from "./cases_post.ts";
 import { cases as sinkhorn } from "./cases_sinkhorn.ts";
 import { cases as coefficients } from "./cases_coefficients.ts";
+import { cases as hc } from "./cases_hc.ts";
 
 /** Every case, run on every backend by tests/conformance_test.ts. */
 export const CASES: readonly ConformanceCase[] = [
@@ -17,4 +18,5 @@ export const CASES: readonly ConformanceCase[] = [
   ...post,
   ...sinkhorn,
   ...coefficients,
+  ...hc,
 ];

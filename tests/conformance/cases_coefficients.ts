@@ -1,10 +1,11 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
  * Conformance cases of the mHC coefficient pass (SPEC §3) and its backward:
- * n in {1, 2, 3, 4, 8}; C = 37 (scalar rows), 64 and 1; T = 19, 5, 7
- * (multiples of no workgroup size) and 150 (cut into chunks by the
- * webgpu-split backend); 1, 3, 20 and 70 Sinkhorn iterations (70 at n = 8
- * exceeds the kernel's 64-iteration history: segmented recomputation);
+ * every n from 1 to 8; C = 37 (scalar rows), 64 and 1; T = 19, 5, 7
+ * (multiples of no workgroup size), and the split cases of
+ * {@linkcode SPLITS}; 1, 3, 20, 50 and 70 Sinkhorn iterations (50 at n = 6
+ * and 70 at n = 8 exceed the kernel's 8·n-iteration history: segmented
+ * recomputation);
  * eps = 0 and eps > 0; extreme `H_res` logits through the bias (±80, ±1e4,
  * one entry of 3e4) and large states (|x| ~ 1e3); random upstream
  * gradients. On the webgpu-f16 backend `x` is stored as f16.
@@ -28,6 +29,7 @@ import {
   type MhcParams,
   sinkhornKnoppBackward,
 } from "@birkhoff/mhc";
+import type { SplitExpectation } from "../_dispatches.ts";
 import { rng } from "../_rand.ts";
 import type { ConformanceCase, Outputs } from "./case.ts";
 import { drawLogits, maxAbs } from "./cases_sinkhorn.ts";
@@ -273,7 +275,61 @@ const SETTINGS: [number, number, number, number, number, Kind][] = [
   [4, 37, 19, 20, 0, "bigx"],
   [4, 64, 150, 20, 0, "normal"],
   [3, 37, 150, 3, 0.01, "normal"],
+  [5, 37, 19, 20, 0, "normal"],
+  [6, 37, 19, 20, 0, "normal"],
+  [7, 37, 19, 20, 0, "normal"],
+  [6, 9, 7, 50, 1e-6, "normal"],
+  [5, 64, 19, 20, 0, "pm80"],
+  [2, 7, 1500, 20, 0, "normal"],
+  [4, 72, 150, 20, 0, "normal"],
 ];
+
+const FORWARD = "mhcCoefficients";
+const BACKWARD = "mhcCoefficientsBackward";
+const GRAD_PHI = "mhcCoefficientsBackward gradPhi";
+const SUMS = "mhcCoefficientsBackward gradBias gradAlpha";
+const chunked = (label: string): SplitExpectation => ({ label, grid2d: false });
+const grid2d = (label: string): SplitExpectation => ({ label, grid2d: true });
+
+/**
+ * The launches that run in chunks (and on 2D grids) on the webgpu-split
+ * backend (64 KiB bindings, 8 workgroups per dimension), by `n×C×T`. A
+ * workgroup of the token kernels takes 32 tokens (n ≤ 4), g_φ one block of
+ * 32 rows of φ, the column sums one of the K + 3 columns.
+ *
+ * - 4×64×150: x takes 1 KiB per token, so chunks of 64 tokens (2 workgroups)
+ *   for every token kernel; g_φ has 8 blocks; the column sums (224 B per
+ *   token) fit one chunk, on 27 workgroups.
+ * - 3×37×150: chunks of 128 tokens (444 B per token, offsets aligned every
+ *   64 tokens), 4 workgroups.
+ * - 2×7×1500: 64 B per token in the forward, so chunks of 1024 tokens, 32
+ *   workgroups (8 × 4); 96 B of scratch per token in the backward, so chunks
+ *   of 672 tokens (21 workgroups) and of 680 for the column sums, whose 11
+ *   columns need a 6 × 2 grid: a later chunk adds to the sums so far.
+ * - 4×72×150: 288 rows of φ are 9 blocks: g_φ on a 5 × 2 grid, in chunks
+ *   of 48 tokens.
+ */
+const SPLITS: Record<
+  string,
+  { forward: SplitExpectation[]; backward: SplitExpectation[] }
+> = {
+  "4x64x150": {
+    forward: [chunked(FORWARD)],
+    backward: [chunked(BACKWARD), chunked(GRAD_PHI)],
+  },
+  "3x37x150": {
+    forward: [chunked(FORWARD)],
+    backward: [chunked(BACKWARD), chunked(GRAD_PHI)],
+  },
+  "2x7x1500": {
+    forward: [grid2d(FORWARD)],
+    backward: [grid2d(BACKWARD), chunked(GRAD_PHI), grid2d(SUMS)],
+  },
+  "4x72x150": {
+    forward: [chunked(FORWARD)],
+    backward: [chunked(BACKWARD), grid2d(GRAD_PHI)],
+  },
+};
 
 function coefficientCases(
   [n, C, T, iterations, eps, kind]: [
@@ -294,7 +350,14 @@ function coefficientCases(
   const sc = () => s ??= scales(get(), options);
   const truthForward = () =>
     mhcCoefficients(to64(get().x), params64(get().params), options);
-  return coefficientPair(tag, options, get, truthForward, sc);
+  return coefficientPair(
+    tag,
+    options,
+    get,
+    truthForward,
+    sc,
+    SPLITS[`${n}x${C}x${T}`],
+  );
 }
 
 /**
@@ -305,6 +368,7 @@ function coefficientCases(
  * @param get The case's inputs.
  * @param truthForward The float64 forward.
  * @param sc The case's error scales.
+ * @param split The launches that must run split, on the split backend.
  * @returns The two cases.
  */
 function coefficientPair(
@@ -313,6 +377,7 @@ function coefficientPair(
   get: () => Draw,
   truthForward: () => MhcCoefficients<Float64Array>,
   sc: () => Scales,
+  split?: (typeof SPLITS)[string],
 ): ConformanceCase[] {
   const { iterations } = options;
   return [
@@ -324,6 +389,7 @@ function coefficientPair(
       truth: (): Outputs => ({ ...truthForward() }),
       tolerance: (name, precision) =>
         coefficientTolerance(name, precision, sc(), iterations),
+      split: split && { launches: split.forward },
     },
     {
       name: `mhcCoefficientsBackward ${tag}`,
@@ -368,6 +434,7 @@ function coefficientPair(
       },
       tolerance: (name, precision) =>
         coefficientTolerance(name, precision, sc(), iterations),
+      split: split && { launches: split.backward },
     },
   ];
 }

@@ -8,13 +8,11 @@
 
 import { mhcPost, mhcPostBackward } from "@birkhoff/mhc";
 import { type ConformanceCase, multilinearCase } from "./case.ts";
-import { STREAM_SHAPES } from "./shapes.ts";
+import { STREAM_SHAPES, streamSplit } from "./shapes.ts";
 
 /** Every post case: forward and backward over the stream shapes. */
-export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((
-  { n, C, T },
-  i,
-) => {
+export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((s, i) => {
+  const { n, C, T } = s;
   const shape = { n, C, T };
   const tag = `n=${n} C=${C} T=${T}`;
   const forward = {
@@ -24,25 +22,38 @@ export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((
     hRes: [T * n * n, "unit"],
   } as const;
   return [
-    multilinearCase({
-      name: `mhcPost ${tag}`,
-      seed: 3000 + i,
-      inputs: forward,
-      run: async (b, a) => ({
-        out: await b.mhcPost(a.x, a.y, a.hPost, a.hRes, shape),
+    {
+      ...multilinearCase({
+        name: `mhcPost ${tag}`,
+        seed: 3000 + i,
+        inputs: forward,
+        run: async (b, a) => ({
+          out: await b.mhcPost(a.x, a.y, a.hPost, a.hRes, shape),
+        }),
+        reference: (a) => ({ out: mhcPost(a.x, a.y, a.hPost, a.hRes, shape) }),
       }),
-      reference: (a) => ({ out: mhcPost(a.x, a.y, a.hPost, a.hRes, shape) }),
-    }),
-    multilinearCase({
-      name: `mhcPostBackward ${tag}`,
-      seed: 4000 + i,
-      inputs: { ...forward, gradOut: [T * n * C, "normal"] },
-      run: async (b, a) => ({
-        ...await b.mhcPostBackward(a.x, a.y, a.hPost, a.hRes, a.gradOut, shape),
+      split: streamSplit(s, "mhcPost", false),
+    },
+    {
+      ...multilinearCase({
+        name: `mhcPostBackward ${tag}`,
+        seed: 4000 + i,
+        inputs: { ...forward, gradOut: [T * n * C, "normal"] },
+        run: async (b, a) => ({
+          ...await b.mhcPostBackward(
+            a.x,
+            a.y,
+            a.hPost,
+            a.hRes,
+            a.gradOut,
+            shape,
+          ),
+        }),
+        reference: (a) => ({
+          ...mhcPostBackward(a.x, a.y, a.hPost, a.hRes, a.gradOut, shape),
+        }),
       }),
-      reference: (a) => ({
-        ...mhcPostBackward(a.x, a.y, a.hPost, a.hRes, a.gradOut, shape),
-      }),
-    }),
+      split: streamSplit(s, "mhcPostBackward", true),
+    },
   ];
 });

@@ -4,11 +4,11 @@
  * n in {1, 2, 3, 4, 8}, 1 to 40 iterations, the log domain (eps = 0) and
  * DeepSeek's linear variant (eps > 0), extreme logits (±80, ±1e4, one entry
  * of ±3e4 per token: outputs must stay finite), random upstream gradients,
- * token counts that are multiples of no workgroup size, and T = 300 / 150,
- * which the webgpu-split backend (≤ 64 workgroups per chunk) cuts into
- * chunks. n = 1 and n = 2 with 20 iterations, and n = 4 with 40, exceed the
- * kernels' per-matrix history (8, 16 and 32 iterations), so their backward
- * takes the segmented recomputation path.
+ * token counts that are multiples of no workgroup size, and the split cases
+ * of {@linkcode SPLITS}. Every n from 1 to 8. n = 1 and n = 2 with 20
+ * iterations, n = 4 with 40, n = 5 with 45 and n = 7 with 60 exceed the
+ * kernels' per-matrix history (8·n iterations), so their backward takes the
+ * segmented recomputation path.
  *
  * Early-stop cases (`tolerance`) in both eps modes, with n in {2, 3, 4, 8}:
  * each token runs its own number of iterations, so the counts must match the
@@ -20,7 +20,11 @@
  * @module
  */
 
-import { sinkhornKnopp, sinkhornKnoppBackward } from "@birkhoff/mhc";
+import {
+  type MhcGpuLimits,
+  sinkhornKnopp,
+  sinkhornKnoppBackward,
+} from "@birkhoff/mhc";
 import { rng } from "../_rand.ts";
 import type { ConformanceCase, Outputs } from "./case.ts";
 import { sinkhornTolerance } from "./tolerance_sinkhorn.ts";
@@ -97,9 +101,33 @@ const SETTINGS: [number, number, number, number, LogitKind][] = [
   [4, 19, 20, 1e-6, "pm1e4"],
   [4, 19, 20, 0, "huge"],
   [3, 19, 20, 1e-6, "huge"],
-  [4, 300, 20, 0, "normal"],
-  [8, 150, 3, 0.01, "normal"],
+  [4, 1100, 20, 0, "normal"],
+  [8, 500, 3, 0.01, "normal"],
+  [5, 19, 20, 0, "normal"],
+  [6, 37, 20, 0, "normal"],
+  [7, 19, 20, 0, "normal"],
+  [5, 19, 45, 0, "normal"],
+  [6, 19, 20, 0.01, "normal"],
+  [7, 5, 60, 1e-6, "normal"],
+  [6, 19, 20, 0, "pm1e4"],
 ];
+
+/**
+ * The cases that must run in chunks on 2D grids on the webgpu-split backend,
+ * by `n×T`, with the limits they need when the backend's do not do it.
+ * n = 4, T = 1100 (64 B per matrix): 64 KiB bindings hold 1024 matrices, so
+ * two chunks, the first of 16 workgroups of 64 matrices: an 8 × 2 grid.
+ * n = 8 (256 B per matrix) fits only 256 matrices, 4 workgroups, in 64 KiB,
+ * never more than 8; with 48 KiB bindings and 2 workgroups per dimension,
+ * T = 500 runs as chunks of 192 matrices (3 workgroups) on 2 × 2 grids.
+ */
+const SPLITS: Record<string, Partial<MhcGpuLimits> | undefined> = {
+  "4x1100": undefined,
+  "8x500": {
+    maxStorageBufferBindingSize: 48 * 1024,
+    maxComputeWorkgroupsPerDimension: 2,
+  },
+};
 
 function sinkhornCases(
   [n, T, iterations, eps, kind]: [number, number, number, number, LogitKind],
@@ -112,6 +140,10 @@ function sinkhornCases(
   const l = () => logits ??= drawLogits(5000 + i, count, n * n, kind);
   const g = () => grad ??= Float32Array.from(rng(6000 + i).normals(count));
   const tol = () => sinkhornTolerance(iterations, maxAbs(l(), 1), maxAbs(g()));
+  const split = (label: string) =>
+    `${n}x${T}` in SPLITS
+      ? { limits: SPLITS[`${n}x${T}`], launches: [{ label, grid2d: true }] }
+      : undefined;
   return [
     {
       name: `sinkhornKnopp ${tag}`,
@@ -120,6 +152,7 @@ function sinkhornCases(
       }),
       truth: () => ({ h: sinkhornKnopp(Float64Array.from(l()), options) }),
       tolerance: () => tol().forward,
+      split: split("sinkhornKnopp"),
     },
     {
       name: `sinkhornKnoppBackward ${tag}`,
@@ -134,6 +167,7 @@ function sinkhornCases(
         ),
       }),
       tolerance: () => tol().backward,
+      split: split("sinkhornKnoppBackward"),
     },
   ];
 }

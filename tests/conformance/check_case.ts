@@ -34,6 +34,24 @@ export async function checkCase(
   const got = backend.gpu
     ? await withErrorScopes(backend.gpu.device, () => c.run(backend))
     : await c.run(backend);
+  compareOutputs(c, got, backendName, precision);
+}
+
+/**
+ * Asserts that every output of a run of `c` is within its tolerance of the
+ * float64 reference, element by element.
+ *
+ * @param c The case.
+ * @param got The outputs of the run.
+ * @param backendName Names the backend in failure messages.
+ * @param precision The backend's stream precision.
+ */
+export function compareOutputs(
+  c: ConformanceCase,
+  got: Record<string, ArrayLike<number>>,
+  backendName: string,
+  precision: Precision,
+): void {
   const want = c.truth();
   for (const [name, expected] of Object.entries(want)) {
     if (!(name in got)) throw new Error(`output ${name} is missing`);

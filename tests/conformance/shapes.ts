@@ -2,21 +2,33 @@
 /**
  * Conformance helper: the `{ n, C, T }` shapes every stream op is tested on.
  *
- * - n in {1, 2, 3, 4, 8}; C = 37 and T = 19 are multiples of no workgroup
- *   size and take the scalar path (C % 4 != 0); C = 64 takes the vec4 path.
+ * - Every documented n, 1 to 8; C = 37 and T = 19 are multiples of no
+ *   workgroup size and take the scalar path (C % 4 != 0); C = 64 takes the
+ *   vec4 path.
  * - C = 1 and C = 4: the smallest rows of each path; C = 1284 = 4·321: a
  *   wide vec4 row whose length is not a multiple of the 64-thread stride.
  * - T = 300: with the split backend's limits (64 KiB bindings, 8 workgroups
- *   per dimension, see backends.ts) these are cut into several chunks and
- *   laid out on 2D grids.
+ *   per dimension, see backends.ts) these are cut into several chunks, and
+ *   the launches marked below use 2D grids. A vec4 forward cannot: a chunk
+ *   of n = 4, C = 64 holds 64 tokens (64 KiB / 1 KiB), which is 4
+ *   workgroups of 256 threads.
  *
  * @module
  */
 
 import type { StreamShape } from "@birkhoff/mhc";
 
-/** The shapes, in test order. */
-export const STREAM_SHAPES: readonly StreamShape[] = [
+/** A shape, and for the split cases which launches use a 2D grid. */
+export interface StreamCaseShape extends StreamShape {
+  /**
+   * On the split backend: both launches run in chunks; `forward2d` and
+   * `backward2d` say which of them must also use a 2D grid.
+   */
+  split?: { forward2d: boolean; backward2d: boolean };
+}
+
+/** The shapes, in test order (new shapes go last: seeds follow the index). */
+export const STREAM_SHAPES: readonly StreamCaseShape[] = [
   ...[1, 2, 3, 4, 8].flatMap((n) => [
     { n, C: 37, T: 19 },
     { n, C: 64, T: 19 },
@@ -24,6 +36,28 @@ export const STREAM_SHAPES: readonly StreamShape[] = [
   { n: 4, C: 1, T: 5 },
   { n: 1, C: 4, T: 1 },
   { n: 4, C: 1284, T: 3 },
-  { n: 4, C: 64, T: 300 },
-  { n: 3, C: 37, T: 300 },
+  { n: 4, C: 64, T: 300, split: { forward2d: false, backward2d: true } },
+  { n: 3, C: 37, T: 300, split: { forward2d: true, backward2d: true } },
+  ...[5, 6, 7].flatMap((n) => [
+    { n, C: 37, T: 19 },
+    { n, C: 64, T: 19 },
+  ]),
 ];
+
+/**
+ * The split check of a stream case: its one launch, labelled `label`.
+ *
+ * @param s The shape.
+ * @param label The launch's label (the op's name).
+ * @param backward True for the backward op.
+ * @returns The check, or `undefined` when the shape is not a split case.
+ */
+export function streamSplit(
+  s: StreamCaseShape,
+  label: string,
+  backward: boolean,
+): { launches: { label: string; grid2d: boolean }[] } | undefined {
+  if (!s.split) return undefined;
+  const grid2d = backward ? s.split.backward2d : s.split.forward2d;
+  return { launches: [{ label, grid2d }] };
+}

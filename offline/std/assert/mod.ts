@@ -25,9 +25,17 @@ function fmt(v: unknown): string {
   }
 }
 
-/** Deep structural equality, as `@std/assert`'s `equal`. */
+/** `===` or `Object.is`: `0` equals `-0` and `NaN` equals `NaN`. */
+function same(a: unknown, b: unknown): boolean {
+  return a === b || Object.is(a, b);
+}
+
+/**
+ * Deep structural equality, as `@std/assert`'s `equal`: numbers, also inside
+ * typed arrays, compare with {@linkcode same}.
+ */
 export function equal(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
+  if (same(a, b)) return true;
   if (
     typeof a !== "object" || typeof b !== "object" || a === null || b === null
   ) {
@@ -41,7 +49,7 @@ export function equal(a: unknown, b: unknown): boolean {
     const x = a as unknown as ArrayLike<unknown>,
       y = b as unknown as ArrayLike<unknown>;
     if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+    for (let i = 0; i < x.length; i++) if (!same(x[i], y[i])) return false;
     return true;
   }
   if (a instanceof Map && b instanceof Map) {
@@ -123,24 +131,28 @@ export function assertStrictEquals<T>(
 }
 
 /**
- * Asserts `|actual − expected| <= tolerance`, with the default tolerance
- * `1e-7` as in `@std/assert`.
+ * Asserts `|actual − expected| <= tolerance`. As in `@std/assert` 1.x, the
+ * default tolerance is relative: `|expected| · 1e-7` (one hundred thousandth
+ * of a percent of the expected value), or `1e-7` when `expected` is not
+ * finite. `msg` is appended to the message.
  */
 export function assertAlmostEquals(
   actual: number,
   expected: number,
-  tolerance = 1e-7,
+  tolerance?: number,
   msg?: string,
 ): void {
   if (Object.is(actual, expected)) return;
   const delta = Math.abs(expected - actual);
-  if (delta <= tolerance) return;
+  const tol = tolerance ??
+    (Number.isFinite(expected) ? Math.abs(expected * 1e-7) : 1e-7);
+  if (delta <= tol) return;
   const f = (n: number) => (Number.isInteger(n) ? n : n.toExponential());
   throw new AssertionError(
-    msg ??
-      `Expected actual: "${f(actual)}" to be close to "${
-        f(expected)
-      }": delta "${f(delta)}" is greater than "${f(tolerance)}"`,
+    `Expected actual: "${f(actual)}" to be close to "${f(expected)}": ` +
+      `delta "${f(delta)}" is greater than "${f(tol)}"${
+        msg ? `: ${msg}` : "."
+      }`,
   );
 }
 
@@ -243,11 +255,17 @@ type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
 
 function checkError<E extends Error>(
   e: unknown,
-  ErrorClass?: ErrorClass<E>,
-  msgIncludes?: string,
-  msg?: string,
+  ErrorClass: ErrorClass<E> | undefined,
+  msgIncludes: string | undefined,
+  msg: string | undefined,
+  verb: "thrown" | "rejected",
 ): void {
   const pre = msg ? `${msg}: ` : "";
+  if (ErrorClass && !(e instanceof Error)) {
+    throw new AssertionError(
+      `A non-Error object was ${verb}${msg ? `: ${msg}` : "."}`,
+    );
+  }
   if (ErrorClass && !(e instanceof ErrorClass)) {
     throw new AssertionError(
       `${pre}Expected error to be instance of "${ErrorClass.name}", but was "${
@@ -287,7 +305,7 @@ export function assertThrows<E extends Error = Error>(
   try {
     fn();
   } catch (e) {
-    checkError(e, ErrorClass, msgIncludes, msg);
+    checkError(e, ErrorClass, msgIncludes, msg, "thrown");
     return e;
   }
   throw new AssertionError(
@@ -295,7 +313,10 @@ export function assertThrows<E extends Error = Error>(
   );
 }
 
-/** Asserts that the promise returned by `fn` rejects. */
+/**
+ * Asserts that the promise returned by `fn` rejects. As in `@std/assert`, a
+ * function that throws instead of returning a promise fails the assertion.
+ */
 export function assertRejects(
   fn: () => PromiseLike<unknown>,
   msg?: string,
@@ -317,10 +338,23 @@ export async function assertRejects<E extends Error = Error>(
     ? undefined
     : errorClassOrMsg;
   if (typeof errorClassOrMsg === "string") msg = errorClassOrMsg;
+  let promised = false;
   try {
-    await fn();
+    const result = fn();
+    if (
+      result && typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      promised = true;
+      await result;
+    }
   } catch (e) {
-    checkError(e, ErrorClass, msgIncludes, msg);
+    if (!promised) {
+      throw new AssertionError(
+        `Function throws when expected to reject${msg ? `: ${msg}` : "."}`,
+      );
+    }
+    checkError(e, ErrorClass, msgIncludes, msg, "rejected");
     return e;
   }
   throw new AssertionError(

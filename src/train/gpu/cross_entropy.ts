@@ -10,12 +10,12 @@
  */
 
 import type { MhcGpu } from "../../../mod.ts";
-import { f32Bits } from "../../gpu/specialize.ts";
+
 import { crossEntropyWgsl } from "../kernels/cross_entropy.ts";
 import { softmaxWgsl } from "../kernels/softmax.ts";
 import { sumWgsl } from "../kernels/sum.ts";
 import { checkBinding, checkSize } from "./_check.ts";
-import { type Binding, dispatch } from "./dispatch.ts";
+import { type Binding, dispatch, f32Word } from "./dispatch.ts";
 
 /**
  * Records, for each of the `N` rows, `losses[row] = logsumexp(logits[row]) −
@@ -50,7 +50,7 @@ export async function encodeCrossEntropy(
     label: "train cross-entropy",
     code: crossEntropyWgsl,
     key: "cross_entropy",
-    params: [s.N, s.V, f32Bits(1 / s.N)],
+    params: [s.N, s.V, f32Word(1 / s.N)],
     buffers: [b.dlogits, b.losses, b.logits, b.targets],
     workgroups: s.N,
   });
@@ -123,7 +123,7 @@ export async function encodeSum(
     label: "train sum",
     code: sumWgsl,
     key: "sum",
-    params: [s.N, s.index, f32Bits(s.scale)],
+    params: [s.N, s.index, f32Word(s.scale)],
     buffers: [b.out, b.values],
     workgroups: 1,
   });

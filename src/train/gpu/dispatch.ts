@@ -111,3 +111,17 @@ export async function dispatch(
   pass.dispatchWorkgroups(x, y, z);
   pass.end();
 }
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/**
+ * The bits of a float32, for an f32 field of a kernel's uniform words.
+ *
+ * @param value A number (rounded to float32).
+ * @returns Its float32 bit pattern.
+ */
+export function f32Word(value: number): number {
+  F32[0] = value;
+  return U32[0];
+}

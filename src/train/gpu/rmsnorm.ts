@@ -9,13 +9,13 @@
  */
 
 import type { MhcGpu } from "../../../mod.ts";
-import { f32Bits } from "../../gpu/specialize.ts";
+
 import { rmsnormBackwardWgsl } from "../kernels/rmsnorm_backward.ts";
 import { rmsnormDwWgsl } from "../kernels/rmsnorm_dw.ts";
 import { rmsnormForwardWgsl } from "../kernels/rmsnorm_forward.ts";
 import { RMSNORM_EPS } from "../ops/rmsnorm.ts";
 import { checkBinding, checkSize } from "./_check.ts";
-import { type Binding, dispatch } from "./dispatch.ts";
+import { type Binding, dispatch, f32Word } from "./dispatch.ts";
 
 /**
  * Records `out = x·r·w` per row with `r = 1/sqrt(mean(x²) + ε)`, and keeps
@@ -47,7 +47,7 @@ export async function encodeRmsnormForward(
     label: "train rmsnorm forward",
     code: rmsnormForwardWgsl,
     key: "rmsnorm_forward",
-    params: [s.N, s.C, f32Bits(RMSNORM_EPS)],
+    params: [s.N, s.C, f32Word(RMSNORM_EPS)],
     buffers: [b.out, b.rstd, b.x, b.w],
     workgroups: s.N,
   });
