@@ -18,5 +18,8 @@ import type { GpuFactory } from "./protocol.ts";
  */
 export async function createGpuFactory(): Promise<GpuFactory> {
   const factory = await deviceFactory("webgpu", { timing: false });
-  return { description: factory.description, make: (cfg) => factory.make(cfg) };
+  return {
+    description: factory.gpu?.adapterName || "an adapter",
+    make: (cfg) => factory.make(cfg),
+  };
 }

@@ -78,7 +78,7 @@ export interface GpuTrainerModule {
 
 /** The part of the trainer's device factory the worker uses. */
 export interface GpuFactory {
-  /** One line: device and adapter. */
+  /** The adapter's name. */
   readonly description: string;
   /**
    * @param cfg A configuration.

@@ -122,13 +122,14 @@ async function train(id: number, cfg: TrainConfig): Promise<void> {
     };
     while (trainer.step < cfg.steps && !stopRequested) {
       queue.push(trainer.trainStep());
-      if (queue.length > ahead) {
-        const { step } = await settle();
-        if (step % cfg.evalEvery === 0 && step < cfg.steps) {
-          while (queue.length > 0) await settle();
-          post({ type: "eval", id, record: await trainer.evaluate() });
-          lastEval = trainer.step;
-        }
+      // No step is submitted past an evaluation's step before it runs.
+      const evalDue = trainer.step % cfg.evalEvery === 0 &&
+        trainer.step < cfg.steps;
+      if (queue.length > ahead || evalDue) await settle();
+      if (evalDue) {
+        while (queue.length > 0) await settle();
+        post({ type: "eval", id, record: await trainer.evaluate() });
+        lastEval = trainer.step;
       }
       await yieldToEvents();
     }
