@@ -437,9 +437,11 @@ async function showcase(page: Page): Promise<void> {
 }
 
 let ok = false;
-const deadline = setTimeout(() => {
+const deadline = setTimeout(async () => {
   console.error(`test:demo: did not finish within ${flags.timeout} s`);
   for (const p of problems) console.error(`ERROR ${p}`);
+  // Close the browser and the server so that nothing outlives the test.
+  for (const f of cleanup.reverse()) await f().catch(() => {});
   Deno.exit(1);
 }, flags.timeout * 1000);
 try {
