@@ -1,10 +1,11 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * Times the trainer's WebGPU dense layer (src/train/gpu/matmul.ts) at the
- * trainer's shapes and prints GFLOP/s, next to its TypeScript CPU twin
- * (src/train/ops/matmul.ts). Not a test and not a `deno bench` suite: run
+ * Times the trainer's WebGPU dense layer (src/train/gpu/matmul.ts) and
+ * causal self-attention (src/train/gpu/attention.ts) at the trainer's shapes
+ * and prints GFLOP/s, next to their TypeScript CPU twins (src/train/ops/).
+ * Not a test and not a `deno bench` suite: run
  *
- *   deno run -A tools/with_std.ts run -A bench/train_matmul_variants.ts [reps]
+ *   deno run -A tools/with_std.ts run -A bench/train_gpu_ops.ts [reps]
  *
  * Each figure records `reps` dispatches into one command buffer and submits
  * it once; the best of 3 submits is reported, as wall-clock time per
@@ -18,9 +19,17 @@
 
 import { MhcGpu } from "../mod.ts";
 import {
+  encodeAttentionBackward,
+  encodeAttentionForward,
+} from "../src/train/gpu/attention.ts";
+import {
   encodeMatmulBackward,
   encodeMatmulForward,
 } from "../src/train/gpu/matmul.ts";
+import {
+  attentionBackward,
+  attentionForward,
+} from "../src/train/ops/attention.ts";
 import { matmulBackward, matmulForward } from "../src/train/ops/matmul.ts";
 
 const reps = Number(Deno.args[0] ?? 20);
@@ -40,6 +49,8 @@ function cpuMs(): number {
     return NaN;
   }
 }
+
+const us = (ms: number) => (ms * 1e3).toFixed(0);
 
 function buffer(floats: number): GPUBuffer {
   const b = device.createBuffer({
@@ -108,7 +119,7 @@ for (const [N, C, OC] of shapes) {
   const cf = cpuTwin(() => matmulForward(o, x, wx, N, C, OC));
   const cb = cpuTwin(() => matmulBackward(di, dW, o, x, wx, N, C, OC));
   console.log(
-    `N=${N} C=${C} OC=${OC}: forward ${gf(flops, f.wall)} GFLOP/s ` +
+    `matmul N=${N} C=${C} OC=${OC}: forward ${gf(flops, f.wall)} GFLOP/s ` +
       `(${(f.wall * 1e3).toFixed(0)} us wall, ${
         (f.cpu * 1e3).toFixed(0)
       } us cpu)` +
@@ -122,5 +133,40 @@ for (const [N, C, OC] of shapes) {
       `, backward ${gf(2 * flops, cb)} GFLOP/s (${(cb * 1e3).toFixed(0)} us)`,
   );
   for (const buf of [inp, w, out, dout, dinp, dw]) buf.destroy();
+}
+
+// Attention: 2·B·H·T(T+1)/2·hs multiply-adds forward (scores and weighted
+// sum), twice that backward.
+for (
+  const [B, T, C, H] of [[8, 64, 64, 4], [8, 64, 256, 8], [4, 128, 128, 4]]
+) {
+  const qkv = buffer(B * T * 3 * C), out = buffer(B * T * C);
+  const att = buffer(B * H * T * T), dout = buffer(B * T * C);
+  const dqkv = buffer(B * T * 3 * C), datt = buffer(B * H * T * T);
+  const s = { B, T, C, H };
+  const flops = 2 * B * H * (T * (T + 1) / 2) * (C / H) * 2;
+  const f = await time((e) =>
+    encodeAttentionForward(gpu, e, { out, att, qkv }, s)
+  );
+  const b = await time((e) =>
+    encodeAttentionBackward(gpu, e, { dqkv, datt, dout, qkv, att }, s)
+  );
+  const x = new Float32Array(B * T * 3 * C).map(() => Math.random() - 0.5);
+  const o = new Float32Array(B * T * C), a = new Float32Array(B * H * T * T);
+  const g = new Float32Array(B * T * C).map(() => Math.random() - 0.5);
+  const dx = new Float32Array(B * T * 3 * C), scratch = new Float32Array(T);
+  const cf = cpuTwin(() => attentionForward(o, a, x, B, T, C, H));
+  const cb = cpuTwin(() => attentionBackward(dx, scratch, g, x, a, B, T, C, H));
+  console.log(
+    `attention B=${B} T=${T} C=${C} H=${H}: forward ${
+      gf(flops, f.wall)
+    } GFLOP/s ` +
+      `(${us(f.wall)} us wall, ${us(f.cpu)} us cpu), backward ` +
+      `${gf(2 * flops, b.wall)} GFLOP/s (${us(b.wall)} us wall, ${
+        us(b.cpu)
+      } us cpu)` +
+      ` | CPU twin: forward ${us(cf)} us, backward ${us(cb)} us`,
+  );
+  for (const buf of [qkv, out, att, dout, dqkv, datt]) buf.destroy();
 }
 gpu.destroy();
