@@ -1,125 +1,191 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * Causal multi-head self-attention on WebGPU, forward and backward; the CPU
- * twin is `src/train/ops/attention.ts`. Kernels:
- * `wgsl/train/attention_forward.wgsl` (one invocation per sequence, head
- * and position), `wgsl/train/attention_backward.wgsl` (the score gradients,
- * same grid) and `wgsl/train/attention_inputs.wgsl` (one invocation per
- * element of `dqkv`, sums in a fixed order: deterministic, no atomics).
+ * WebGPU causal multi-head self-attention without the projections
+ * (`wgsl/train/attention_forward.wgsl`, `wgsl/train/attention_backward.wgsl`),
+ * the twin of `src/train/ops/attention.ts`: `qkv [B·T, 3C]` holds q, k and v
+ * side by side, each split into `H` heads of `hs = C / H` channels. One
+ * dispatch each way; deterministic (no atomics).
+ *
+ * The kernels are specialised per head size (registers hold whole heads) and
+ * read 16 bytes at a time when `hs` is a multiple of 4, one float at a time
+ * otherwise.
  *
  * @module
  */
 
 import type { MhcGpu } from "../../../mod.ts";
-import { attentionForwardWgsl } from "../kernels/attention_forward.ts";
 import { attentionBackwardWgsl } from "../kernels/attention_backward.ts";
-import { attentionInputsWgsl } from "../kernels/attention_inputs.ts";
-import { checkBinding, checkSize } from "./_check.ts";
-import { type Binding, dispatch, f32Word } from "./dispatch.ts";
+import { attentionForwardWgsl } from "../kernels/attention_forward.ts";
+import { checkBinding, checkSizes } from "./_checks.ts";
+import { scalarVariant, setConst } from "./_specialize.ts";
+import { type Binding, dispatch } from "./dispatch.ts";
 
-/** Sizes of an attention call. */
+/** Invocations per workgroup of the forward (`WG` in its kernel). */
+const FORWARD_WG = 16;
+/** (b, h) pairs per workgroup of the backward (`PAIRS` in its kernel). */
+const BACKWARD_PAIRS = 8;
+
+/** Sizes of the attention ops. */
 export interface AttentionSizes {
   /** Sequences. */
   B: number;
   /** Sequence length. */
   T: number;
-  /** Width (`H` heads of `C/H` channels). */
+  /** Width (a multiple of `H`). */
   C: number;
-  /** Heads; must divide `C`. */
+  /** Heads. */
   H: number;
 }
 
-function check(op: string, s: AttentionSizes): number[] {
-  for (const k of ["B", "T", "C", "H"] as const) checkSize(op, k, s[k]);
-  if (s.C % s.H !== 0) {
+/** Buffers of {@linkcode encodeAttentionForward}. */
+export interface AttentionForwardBuffers {
+  /** Output `[B·T, C]` (overwritten). */
+  out: Binding;
+  /** Probabilities `[B, H, T, T]` (overwritten; zero above the diagonal). */
+  att: Binding;
+  /** Queries, keys and values `[B·T, 3C]`. */
+  qkv: Binding;
+}
+
+/** Buffers of {@linkcode encodeAttentionBackward}. */
+export interface AttentionBackwardBuffers {
+  /** Gradient of `qkv`, `[B·T, 3C]` (overwritten). */
+  dqkv: Binding;
+  /** Scratch of `B·H·T·T` floats (gradient of the scores, left undefined). */
+  datt: Binding;
+  /** Gradient of the output `[B·T, C]`. */
+  dout: Binding;
+  /** Queries, keys and values given to the forward. */
+  qkv: Binding;
+  /** Probabilities written by the forward. */
+  att: Binding;
+}
+
+const sources = new Map<string, string>();
+
+/** The kernel `code` specialised for head size `hs`, and its variant name. */
+function kernel(
+  name: string,
+  code: string,
+  hs: number,
+): { code: string; variant: string } {
+  const vec4 = hs % 4 === 0;
+  const variant = `hs=${hs}|${vec4 ? "vec4" : "scalar"}`;
+  const key = `${name}|${variant}`;
+  let s = sources.get(key);
+  if (s === undefined) {
+    s = setConst(code, "HS", `${hs}u`);
+    s = setConst(s, "SCALE", String(Math.fround(1 / Math.sqrt(hs))));
+    if (!vec4) s = scalarVariant(s);
+    sources.set(key, s);
+  }
+  return { code: s, variant };
+}
+
+function check(op: string, s: AttentionSizes): void {
+  checkSizes(op, { B: s.B, T: s.T, C: s.C, H: s.H });
+  if (s.H < 1 || s.C < 1 || s.C % s.H !== 0) {
     throw new RangeError(
-      `Cannot encode ${op}: H (${s.H}) must divide C (${s.C})`,
+      `${op}: C must be a positive multiple of H, got C = ${s.C}, H = ${s.H}`,
     );
   }
-  return [s.B, s.T, s.C, s.H, f32Word(1 / Math.sqrt(s.C / s.H))];
 }
 
 /**
- * Records `out = softmax(q·kᵀ/√hs, causal)·v` per sequence and head, and the
- * probabilities `att` (zero above the diagonal).
+ * Workgroups of the forward or the backward for these sizes (counts above
+ * `maxComputeWorkgroupsPerDimension` are laid out on a 2D grid).
+ *
+ * @param s Sizes.
+ * @param backward The backward instead of the forward.
+ * @returns The workgroup count.
+ */
+export function attentionWorkgroups(
+  s: AttentionSizes,
+  backward: boolean,
+): number {
+  return backward
+    ? Math.ceil(s.B * s.H / BACKWARD_PAIRS)
+    : Math.ceil(s.B * s.H * Math.ceil(s.T / 4) / FORWARD_WG);
+}
+
+/**
+ * Records the forward into `encoder`: for each sequence `b`, head `h` and
+ * position `t`, `att[b][h][t][t2] = softmax_{t2 ≤ t}(q_t · k_t2 / √hs)`
+ * (zero for `t2 > t`) and `out[b·T + t][h·hs + i] = Σ_t2 att · v_t2[i]`.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
- * @param b `out` `[B·T, C]` and `att` `[B, H, T, T]` (overwritten), `qkv`
- * `[B·T, 3C]`.
+ * @param b Buffers (f32, row-major).
  * @param s Sizes.
- * @returns When the pass is recorded.
- * @throws {RangeError} When a size is invalid or a binding too small.
+ * @returns When the dispatch is recorded.
+ * @throws {RangeError} When a size is not a non-negative integer, `C` is not
+ * a positive multiple of `H`, or a buffer is too small.
  */
 export async function encodeAttentionForward(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
-  b: { out: Binding; att: Binding; qkv: Binding },
+  b: AttentionForwardBuffers,
   s: AttentionSizes,
 ): Promise<void> {
   const op = "attention forward";
-  const params = check(op, s);
+  check(op, s);
   const { B, T, C, H } = s;
   checkBinding(op, "out", b.out, B * T * C);
   checkBinding(op, "att", b.att, B * H * T * T);
   checkBinding(op, "qkv", b.qkv, B * T * 3 * C);
+  const { code, variant } = kernel(
+    "attention forward",
+    attentionForwardWgsl,
+    C / H,
+  );
   await dispatch(gpu, encoder, {
-    label: "train attention forward",
-    code: attentionForwardWgsl,
-    key: "attention|forward",
-    params,
-    buffers: [b.qkv, b.att, b.out],
-    workgroups: Math.ceil(B * H * T / 64),
+    label: op,
+    code,
+    key: `attention|forward|${variant}`,
+    params: [B, T, C, H],
+    buffers: [b.out, b.att, b.qkv],
+    workgroups: attentionWorkgroups(s, false),
   });
 }
 
 /**
- * Records the backward of {@linkcode encodeAttentionForward}: `dqkv` is
- * overwritten (the CPU twin adds into a zeroed buffer: the same).
+ * Records the backward of {@linkcode encodeAttentionForward} into
+ * `encoder`: `dqkv` is overwritten with the gradient of `qkv` (the CPU twin
+ * accumulates into a zeroed buffer, which is the same); `datt` is scratch.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
- * @param b `dqkv` `[B·T, 3C]` (overwritten), `datt` (scratch,
- * `[B, H, T, T]`), `dout` `[B·T, C]`, and the forward's `qkv` and `att`.
+ * @param b Buffers (f32, row-major); `dqkv` and `datt` must not overlap the others.
  * @param s Sizes.
- * @returns When the passes are recorded.
- * @throws {RangeError} When a size is invalid or a binding too small.
+ * @returns When the dispatch is recorded.
+ * @throws {RangeError} When a size is not a non-negative integer, `C` is not
+ * a positive multiple of `H`, or a buffer is too small.
  */
 export async function encodeAttentionBackward(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
-  b: {
-    dqkv: Binding;
-    datt: Binding;
-    dout: Binding;
-    qkv: Binding;
-    att: Binding;
-  },
+  b: AttentionBackwardBuffers,
   s: AttentionSizes,
 ): Promise<void> {
   const op = "attention backward";
-  const params = check(op, s);
+  check(op, s);
   const { B, T, C, H } = s;
   checkBinding(op, "dqkv", b.dqkv, B * T * 3 * C);
   checkBinding(op, "datt", b.datt, B * H * T * T);
   checkBinding(op, "dout", b.dout, B * T * C);
   checkBinding(op, "qkv", b.qkv, B * T * 3 * C);
   checkBinding(op, "att", b.att, B * H * T * T);
+  const { code, variant } = kernel(
+    "attention backward",
+    attentionBackwardWgsl,
+    C / H,
+  );
   await dispatch(gpu, encoder, {
-    label: "train attention backward scores",
-    code: attentionBackwardWgsl,
-    key: "attention|scores",
-    entryPoint: "attention_scores",
-    params,
-    buffers: [b.qkv, b.att, b.dout, b.datt],
-    workgroups: Math.ceil(B * H * T / 64),
-  });
-  await dispatch(gpu, encoder, {
-    label: "train attention backward inputs",
-    code: attentionInputsWgsl,
-    key: "attention|inputs",
-    params: params.slice(0, 4),
-    buffers: [b.qkv, b.att, b.dout, b.datt, b.dqkv],
-    workgroups: Math.ceil(B * T * 3 * C / 64),
+    label: op,
+    code,
+    key: `attention|backward|${variant}`,
+    params: [B, T, C, H],
+    buffers: [b.dqkv, b.datt, b.dout, b.qkv, b.att],
+    workgroups: attentionWorkgroups(s, true),
   });
 }

@@ -14,6 +14,7 @@
 import type { MhcGpu } from "../../../mod.ts";
 import { matmulWgsl } from "../kernels/matmul.ts";
 import { checkBinding, checkSizes } from "./_checks.ts";
+import { scalarVariant } from "./_specialize.ts";
 import { type Binding, dispatch } from "./dispatch.ts";
 
 /** Invocations per workgroup (`WG` in the kernel). */
@@ -61,28 +62,13 @@ export interface MatmulBackwardSizes extends MatmulSizes {
   accumulate?: boolean;
 }
 
-const SCALAR = "// @scalar ";
-const VEC4 = "// @vec4";
-
-/**
- * The kernel source with 16-byte accesses (`vec4`), or with the lines marked
- * `// @scalar` swapped in for the ones marked `// @vec4` (same line count,
- * so compile errors point into the .wgsl file).
- */
-function source(vec4: boolean): string {
-  if (vec4) return matmulWgsl;
-  return matmulWgsl.split("\n").map((line) => {
-    if (line.endsWith(VEC4)) return "";
-    if (line.startsWith(SCALAR)) return line.slice(SCALAR.length);
-    return line;
-  }).join("\n");
-}
-
 const sources = new Map<boolean, string>();
 
 function kernel(vec4: boolean): { code: string; variant: string } {
   let code = sources.get(vec4);
-  if (code === undefined) sources.set(vec4, code = source(vec4));
+  if (code === undefined) {
+    sources.set(vec4, code = vec4 ? matmulWgsl : scalarVariant(matmulWgsl));
+  }
   return { code, variant: vec4 ? "vec4" : "scalar" };
 }
 
