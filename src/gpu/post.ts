@@ -18,7 +18,7 @@ import { checkObject } from "../reference/_validate.ts";
 import {
   elementwiseGroups,
   type GpuStreamOptions,
-  perToken,
+  reduceLayout,
   requireStorageBuffers,
   type StreamLayout,
   streamLayout,
@@ -131,9 +131,14 @@ function backwardDispatch(
         shape: tnn(s),
       },
     ],
-    workgroups: perToken,
+    workgroups: reduceLayout(s, backwardSums(s)).workgroups,
     params: streamParams(s),
   };
+}
+
+/** Channel sums per token of the backward: `g_H_post` and `g_H_res`. */
+function backwardSums(s: StreamLayout): number {
+  return s.n + s.n * s.n;
 }
 
 function backwardPipeline(
@@ -141,7 +146,13 @@ function backwardPipeline(
   s: StreamLayout,
 ): Promise<GPUComputePipeline> {
   requireStorageBuffers(gpu, BACKWARD_STORAGE_BUFFERS, "mhcPostBackward");
-  return streamPipeline(gpu, "post_backward", postBackwardWgsl, s, true);
+  return streamPipeline(
+    gpu,
+    "post_backward",
+    postBackwardWgsl,
+    s,
+    reduceLayout(s, backwardSums(s)),
+  );
 }
 
 /**
