@@ -11,10 +11,15 @@ fn hdot(a: AV, b: AV) -> f32 { return dot(a, b); }
 // With ACCUMULATE = 1 (the host rewrites the constant) g_x is added to the
 // buffer's values (read, add in f32, store) instead of overwriting them.
 // Per token: reads x (n·C), H_pre (n), g_u (C), and g_x (n·C) when
-// accumulating; writes g_x (n·C) and g_H_pre (n). One workgroup per token
-// walks the channels once (coalesced); the n channel sums are reduced by
-// reduce_rows() from token_reduce.wgsl, appended by the host: a fixed tree,
-// so results are deterministic.
+// accumulating; writes g_x (n·C) and g_H_pre (n).
+//
+// Layout (token_reduce.wgsl, appended by the host, which also sets WG, L
+// and R >= N): a workgroup holds TPW = WG / L tokens, L lanes per token; a
+// lane walks the token's vectors c = lane, lane + L, … (neighbouring lanes
+// read neighbouring vectors), keeping its n partial channel sums in
+// registers. With L = 1 a lane owns a whole token and writes its sums
+// directly; otherwise segment_sum() adds up each token's L partials in lane
+// order. Either way the order is fixed: deterministic.
 
 /** 1: add g_x to the buffer's values; 0: overwrite them (host-rewritten). */
 const ACCUMULATE: u32 = 0u;
@@ -37,16 +42,22 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let t = wid.x + wid.y * nwg.x; // this workgroup's token
-  let live = t < params.tokens; // uniform per workgroup
+  let t0 = (wid.x + wid.y * nwg.x) * TPW; // first token of the workgroup
+  let slot = lid / L;
+  let t = t0 + slot; // this lane's token
+  let live = t < params.tokens;
   let cv = params.cv;
-  var acc: array<f32, R>; // N <= 8 = R: one reduction round
+  var acc: array<f32, R>; // N <= R: one reduction round
   if (live) {
-    for (var c = lid; c < cv; c += WG) {
+    var hp: array<f32, N>;
+    for (var j = 0u; j < N; j++) {
+      hp[j] = h_pre[t * N + j];
+    }
+    for (var c = lid % L; c < cv; c += L) {
       let gu = AV(grad_u[t * cv + c]);
       for (var j = 0u; j < N; j++) {
         let k = (t * N + j) * cv + c;
-        var gx = h_pre[t * N + j] * gu;
+        var gx = hp[j] * gu;
         if (ACCUMULATE != 0u) {
           gx += AV(grad_x[k]);
         }
@@ -55,8 +66,19 @@ fn main(
       }
     }
   }
-  reduce_rows(lid, acc);
-  if (live && lid < N) {
-    grad_h_pre[t * N + lid] = red[lid * WG];
+  if (L == 1u) {
+    if (live) {
+      for (var j = 0u; j < N; j++) {
+        grad_h_pre[t * N + j] = acc[j];
+      }
+    }
+  } else {
+    stage_partials(lid, acc);
+    for (var p = lid; p < TPW * N; p += WG) {
+      let s = p / N;
+      if (t0 + s < params.tokens) {
+        grad_h_pre[(t0 + s) * N + p % N] = segment_sum(s, p % N);
+      }
+    }
   }
 }

@@ -9,9 +9,7 @@ import { checkGpu, checkPrecision } from "./_validate.ts";
 import { GpuError } from "./errors.ts";
 import type { MhcGpu, StreamPrecision } from "./runtime.ts";
 import {
-  assertInvariant,
   cachedSource,
-  constantValue,
   specializeStreams,
   type StreamVariant,
   variantKey,
@@ -80,41 +78,34 @@ export function streamLayout(
  * The pipeline of a stream kernel for this layout (cached by variant), with
  * the kernel's `const NAME: u32 = …u;` lines named in `constants` rewritten
  * (e.g. `ACCUMULATE`). An elementwise kernel also gets
- * `WG = WG_ELEMENTWISE`; a reducing one gets the token reduction appended,
- * whose `R` partial sums per round must cover every supported `n` in one
- * round (`R == MAX_STREAMS`).
+ * `WG = WG_ELEMENTWISE`; a reducing kernel (`reduce` given) gets
+ * token_reduce.wgsl appended and its `WG`, `L` and `R` set from `reduce`.
  */
 export function streamPipeline(
   gpu: MhcGpu,
   kernel: string,
   code: string,
   s: StreamLayout,
-  reduces = false,
+  reduce?: ReduceLayout,
   constants: Record<string, number> = {},
 ): Promise<GPUComputePipeline> {
   const v: StreamVariant = { n: s.n, width: s.width, precision: s.precision };
+  const all = reduce
+    ? { ...constants, WG: reduce.wg, L: reduce.lanes, R: reduce.rows }
+    : constants;
   const key = variantKey(kernel, v) +
-    Object.entries(constants).map(([k, value]) => `|${k}=${value}`).join("");
+    Object.entries(all).map(([k, value]) => `|${k}=${value}`).join("");
   return gpu.pipeline({
     label: key,
     key,
-    code: cachedSource(key, () => {
-      if (!reduces) {
-        return withConstants(specializeStreams(code, v), {
-          WG: WG_ELEMENTWISE,
-          ...constants,
-        });
-      }
-      const r = constantValue(tokenReduceWgsl, "R");
-      assertInvariant(
-        r === MAX_STREAMS,
-        `token_reduce.wgsl reduces R = ${r} values per round, the backward kernels need R == MAX_STREAMS = ${MAX_STREAMS}`,
-      );
-      return withConstants(
-        specializeStreams(code, v, [tokenReduceWgsl]),
-        constants,
-      );
-    }),
+    code: cachedSource(
+      key,
+      () =>
+        withConstants(
+          specializeStreams(code, v, reduce ? [tokenReduceWgsl] : []),
+          reduce ? all : { WG: WG_ELEMENTWISE, ...all },
+        ),
+    ),
   });
 }
 
@@ -128,9 +119,65 @@ export function elementwiseGroups(s: StreamLayout): (tokens: number) => number {
   return (tokens) => Math.ceil(tokens * s.cv / WG_ELEMENTWISE);
 }
 
-/** Workgroups of a reducing kernel: one workgroup per token. */
-export function perToken(tokens: number): number {
-  return tokens;
+/** Invocations per workgroup of the reducing (backward) stream kernels. */
+export const WG_REDUCE = 64;
+/**
+ * Lanes per token of the reducing kernels on rows of more than
+ * {@linkcode ONE_LANE_MAX_VECTORS} vectors.
+ */
+export const LANES_WIDE = 8;
+/**
+ * Longest row, in vectors, that one lane walks alone (no workgroup
+ * reduction at all).
+ */
+export const ONE_LANE_MAX_VECTORS = 64;
+/** Most partial sums per lane and reduction round (workgroup memory). */
+const MAX_ROWS = 32;
+
+/**
+ * How a reducing stream kernel (pre and post backward) lays tokens out:
+ * `lanes` invocations per token, `wg / lanes` tokens per workgroup, and
+ * `rows` partial sums reduced per round (token_reduce.wgsl).
+ */
+export interface ReduceLayout {
+  /** Invocations per workgroup (`WG`). */
+  wg: number;
+  /** Lanes per token (`L`), a power of two dividing `wg`. */
+  lanes: number;
+  /** Partial sums per lane and round (`R`). */
+  rows: number;
+  /** Workgroups for a chunk of `tokens` tokens. */
+  workgroups(tokens: number): number;
+}
+
+/**
+ * The layout of a reducing kernel that sums `values` per-token channel
+ * sums. Short rows (up to {@linkcode ONE_LANE_MAX_VECTORS} vectors) get one
+ * lane per token: the lane walks the whole row and writes its sums, with no
+ * workgroup memory and no barrier (on a CPU adapter such as lavapipe this is
+ * the fastest layout at every width, measured in bench/backward_variants.ts).
+ * Longer rows get {@linkcode LANES_WIDE} lanes per token, so that a GPU sees
+ * neighbouring lanes read neighbouring vectors and enough invocations.
+ *
+ * @param s The call's layout.
+ * @param values Channel sums per token (`n` for pre, `n + n²` for post).
+ * @param lanes Lanes per token, overriding the rule (bench variants).
+ * @returns The layout.
+ */
+export function reduceLayout(
+  s: StreamLayout,
+  values: number,
+  lanes = s.cv <= ONE_LANE_MAX_VECTORS ? 1 : LANES_WIDE,
+): ReduceLayout {
+  const wg = WG_REDUCE;
+  const rounds = Math.ceil(values / MAX_ROWS);
+  const perGroup = wg / lanes;
+  return {
+    wg,
+    lanes,
+    rows: Math.ceil(values / rounds),
+    workgroups: (tokens) => Math.ceil(tokens / perGroup),
+  };
 }
 
 /** Throws unless the device allows `count` storage buffers in one shader. */

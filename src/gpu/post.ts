@@ -17,7 +17,7 @@ import { checkObject, tc, tn, tnc, tnn } from "../_validate.ts";
 import {
   elementwiseGroups,
   type GpuStreamOptions,
-  perToken,
+  reduceLayout,
   requireStorageBuffers,
   type StreamLayout,
   streamLayout,
@@ -130,9 +130,14 @@ function backwardDispatch(
         shape: tnn(s),
       },
     ],
-    workgroups: perToken,
+    workgroups: reduceLayout(s, backwardSums(s)).workgroups,
     params: streamParams(s),
   };
+}
+
+/** Channel sums per token of the backward: `g_H_post` and `g_H_res`. */
+function backwardSums(s: StreamLayout): number {
+  return s.n + s.n * s.n;
 }
 
 function backwardPipeline(
@@ -140,7 +145,13 @@ function backwardPipeline(
   s: StreamLayout,
 ): Promise<GPUComputePipeline> {
   requireStorageBuffers(gpu, BACKWARD_STORAGE_BUFFERS, "mhcPostBackward");
-  return streamPipeline(gpu, "post_backward", postBackwardWgsl, s, true);
+  return streamPipeline(
+    gpu,
+    "post_backward",
+    postBackwardWgsl,
+    s,
+    reduceLayout(s, backwardSums(s)),
+  );
 }
 
 /**

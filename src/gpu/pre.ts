@@ -17,7 +17,7 @@ import { checkObject, tc, tn, tnc } from "../_validate.ts";
 import {
   elementwiseGroups,
   type GpuStreamOptions,
-  perToken,
+  reduceLayout,
   type StreamLayout,
   streamLayout,
   streamParams,
@@ -66,9 +66,14 @@ function backwardPipeline(
   s: StreamLayout,
   accumulate: boolean,
 ): Promise<GPUComputePipeline> {
-  return streamPipeline(gpu, "pre_backward", preBackwardWgsl, s, true, {
-    ACCUMULATE: accumulate ? 1 : 0,
-  });
+  return streamPipeline(
+    gpu,
+    "pre_backward",
+    preBackwardWgsl,
+    s,
+    reduceLayout(s, s.n),
+    { ACCUMULATE: accumulate ? 1 : 0 },
+  );
 }
 
 function forwardDispatch(
@@ -113,7 +118,7 @@ function backwardDispatch(
       },
       { name: "gradHPre", ref: b.gradHPre, bytesPerToken: n * 4, shape: tn(s) },
     ],
-    workgroups: perToken,
+    workgroups: reduceLayout(s, s.n).workgroups,
     params: streamParams(s),
   };
 }

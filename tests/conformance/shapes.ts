@@ -12,11 +12,17 @@
  *   the launches marked below use 2D grids. A vec4 forward cannot: a chunk
  *   of n = 4, C = 64 holds 64 tokens (64 KiB / 1 KiB), which is 4
  *   workgroups of 256 threads.
+ * - The backwards of these short rows hold 64 tokens per workgroup (one
+ *   lane per token, src/gpu/_streams.ts), so a 64 KiB chunk is one
+ *   workgroup: they run with their own limits instead, whose chunks hold
+ *   256 tokens (4 workgroups) on grids of at most 2 per dimension. The
+ *   layout of long rows (several lanes per token) is split and laid out in
+ *   2D by tests/gpu_stream_layout_test.ts.
  *
  * @module
  */
 
-import type { StreamShape } from "@birkhoff/mhc";
+import type { MhcGpuLimits, StreamShape } from "@birkhoff/mhc";
 
 /** A shape, and for the split cases which launches use a 2D grid. */
 export interface StreamCaseShape extends StreamShape {
@@ -24,8 +30,24 @@ export interface StreamCaseShape extends StreamShape {
    * On the split backend: both launches run in chunks; `forward2d` and
    * `backward2d` say which of them must also use a 2D grid.
    */
-  split?: { forward2d: boolean; backward2d: boolean };
+  split?: {
+    forward2d: boolean;
+    backward2d: boolean;
+    /** Limits of the backward's split run, when the backend's do not split it in 2D. */
+    backwardLimits?: Partial<MhcGpuLimits>;
+  };
 }
+
+/** Chunks of 256 tokens of n = 4, C = 64 (1 KiB per token), 2×2 grids. */
+const LIMITS_4X64 = {
+  maxStorageBufferBindingSize: 256 * 1024,
+  maxComputeWorkgroupsPerDimension: 2,
+};
+/** Chunks of 256 tokens of n = 3, C = 37 (444 bytes per token), 2×2 grids. */
+const LIMITS_3X37 = {
+  maxStorageBufferBindingSize: 128 * 1024,
+  maxComputeWorkgroupsPerDimension: 2,
+};
 
 /** The shapes, in test order (new shapes go last: seeds follow the index). */
 export const STREAM_SHAPES: readonly StreamCaseShape[] = [
@@ -36,8 +58,18 @@ export const STREAM_SHAPES: readonly StreamCaseShape[] = [
   { n: 4, C: 1, T: 5 },
   { n: 1, C: 4, T: 1 },
   { n: 4, C: 1284, T: 3 },
-  { n: 4, C: 64, T: 300, split: { forward2d: false, backward2d: true } },
-  { n: 3, C: 37, T: 300, split: { forward2d: true, backward2d: true } },
+  {
+    n: 4,
+    C: 64,
+    T: 300,
+    split: { forward2d: false, backward2d: true, backwardLimits: LIMITS_4X64 },
+  },
+  {
+    n: 3,
+    C: 37,
+    T: 300,
+    split: { forward2d: true, backward2d: true, backwardLimits: LIMITS_3X37 },
+  },
   ...[5, 6, 7].flatMap((n) => [
     { n, C: 37, T: 19 },
     { n, C: 64, T: 19 },
@@ -56,8 +88,12 @@ export function streamSplit(
   s: StreamCaseShape,
   label: string,
   backward: boolean,
-): { launches: { label: string; grid2d: boolean }[] } | undefined {
+): {
+  limits?: Partial<MhcGpuLimits>;
+  launches: { label: string; grid2d: boolean }[];
+} | undefined {
   if (!s.split) return undefined;
   const grid2d = backward ? s.split.backward2d : s.split.forward2d;
-  return { launches: [{ label, grid2d }] };
+  const limits = backward ? s.split.backwardLimits : undefined;
+  return { ...(limits ? { limits } : {}), launches: [{ label, grid2d }] };
 }
