@@ -359,7 +359,7 @@ describe({
       await assertRejects(
         () => encodeAttentionForward(gpu, enc, fb, { B: 1, T: -1, C: 2, H: 1 }),
         RangeError,
-        "T must be a non-negative integer",
+        "T must be an integer from 0",
       );
       await assertRejects(
         () =>

@@ -266,12 +266,12 @@ describe({
       await assertRejects(
         () => encodeMatmulForward(gpu, enc, b, { N: 1.5, C: 1, OC: 1 }),
         RangeError,
-        "N must be a non-negative integer",
+        "N must be an integer from 0",
       );
       await assertRejects(
         () => encodeMatmulForward(gpu, enc, b, { N: 4, C: 5, OC: 3 }),
         RangeError,
-        "inp must span at least 80 bytes",
+        "inp holds 64 bytes, needs 80",
       );
       await assertRejects(
         () =>
@@ -283,7 +283,7 @@ describe({
             w: { buffer: buf, size: 8 },
           }, { N: 1, C: 2, OC: 2 }),
         RangeError,
-        "w must span at least 16 bytes",
+        "w holds 8 bytes, needs 16",
       );
       buf.destroy();
     });

@@ -35,6 +35,19 @@ export function checkSize(
 }
 
 /**
+ * Throws unless every value of `sizes` is an integer in `[0, 2³² − 1]`.
+ *
+ * @param op The operation, for the message.
+ * @param sizes The sizes by name.
+ * @throws {RangeError} When a size is not an integer in range.
+ */
+export function checkSizes(op: string, sizes: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(sizes)) {
+    checkSize(op, name, typeof v === "number" ? v : NaN, 0);
+  }
+}
+
+/**
  * @param b A binding.
  * @returns The bytes it makes visible to a kernel.
  */

@@ -16,7 +16,7 @@
 import type { MhcGpu } from "../../../mod.ts";
 import { attentionBackwardWgsl } from "../kernels/attention_backward.ts";
 import { attentionForwardWgsl } from "../kernels/attention_forward.ts";
-import { checkBinding, checkSizes } from "./_checks.ts";
+import { checkBinding, checkSizes } from "./_check.ts";
 import { scalarVariant, setConst } from "./_specialize.ts";
 import { type Binding, dispatch } from "./dispatch.ts";
 

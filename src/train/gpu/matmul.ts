@@ -13,7 +13,7 @@
 
 import type { MhcGpu } from "../../../mod.ts";
 import { matmulWgsl } from "../kernels/matmul.ts";
-import { checkBinding, checkSizes } from "./_checks.ts";
+import { checkBinding, checkSizes } from "./_check.ts";
 import { scalarVariant } from "./_specialize.ts";
 import { type Binding, dispatch } from "./dispatch.ts";
 
