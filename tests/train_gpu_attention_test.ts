@@ -371,7 +371,7 @@ describe({
             att: buf,
           }, { B: 1, T: 3, C: 2, H: 1 }),
         RangeError,
-        "datt must span at least 36 bytes",
+        "datt holds 32 bytes, needs 36",
       );
       buf.destroy();
     });
