@@ -25,6 +25,8 @@ import { type StepRecord, Trainer } from "../src/train/trainer.ts";
 export interface TrainingRow {
   mode: TrainConfig["mode"];
   device: DeviceKind;
+  /** Model width of the row. */
+  width: number;
   /** Median milliseconds per step. */
   ms: number;
   /** Tokens per step. */
@@ -38,6 +40,16 @@ export function trainingConfig(): TrainConfig {
   return SMOKE
     ? { ...DEFAULTS, layers: 1, width: 16, heads: 2, context: 16, batch: 2 }
     : { ...DEFAULTS };
+}
+
+/**
+ * The wide configuration of the overhead target (WebGPU only): the
+ * defaults at width 256 (8 heads).
+ */
+export function wideConfig(): TrainConfig {
+  return SMOKE
+    ? { ...trainingConfig(), width: 32, heads: 2 }
+    : { ...DEFAULTS, width: 256, heads: 8 };
 }
 
 /**
@@ -61,25 +73,33 @@ export async function measureTraining(
     times: number[];
     warm: Record<string, number>;
   }[] = [];
-  for (const mode of CONNECTION_MODES) {
-    const cfg = { ...base, mode };
-    for (const device of ["cpu", "webgpu"] as const) {
-      const dev = device === "cpu"
-        ? new CpuDevice(cfg)
-        : await GpuDevice.create(env.gpu, cfg);
-      pairs.push({
-        row: {
-          mode,
-          device,
-          ms: NaN,
-          tokens: cfg.batch * cfg.context,
-          ops: {},
-        },
-        t: new Trainer(cfg, data, dev),
-        times: [],
-        warm: {},
-      });
-    }
+  const wide = { ...wideConfig(), steps: 1_000_000 };
+  const runs: [TrainConfig, DeviceKind][] = [
+    ...CONNECTION_MODES.flatMap((mode) =>
+      (["cpu", "webgpu"] as const).map((d) =>
+        [{ ...base, mode }, d] as [TrainConfig, DeviceKind]
+      )
+    ),
+    [{ ...wide, mode: "residual" }, "webgpu"],
+    [{ ...wide, mode: "mhc" }, "webgpu"],
+  ];
+  for (const [cfg, device] of runs) {
+    const dev = device === "cpu"
+      ? new CpuDevice(cfg)
+      : await GpuDevice.create(env.gpu, cfg);
+    pairs.push({
+      row: {
+        mode: cfg.mode,
+        device,
+        width: cfg.width,
+        ms: NaN,
+        tokens: cfg.batch * cfg.context,
+        ops: {},
+      },
+      t: new Trainer(cfg, data, dev),
+      times: [],
+      warm: {},
+    });
   }
   try {
     // A warm-up burst each (JIT, pipelines), then the timed rounds.
@@ -103,9 +123,9 @@ export async function measureTraining(
         }
       }
       log(
-        `train ${p.row.mode} ${p.row.device}: ${p.row.ms.toFixed(1)} ms/step, ${
-          Math.round(p.row.tokens * 1000 / p.row.ms)
-        } tokens/s`,
+        `train ${p.row.mode} ${p.row.device} C=${p.row.width}: ${
+          p.row.ms.toFixed(1)
+        } ms/step, ${Math.round(p.row.tokens * 1000 / p.row.ms)} tokens/s`,
       );
     }
     return pairs.map((p) => p.row);
@@ -123,30 +143,72 @@ const fmt = (x: number, d = 3) => Number.isFinite(x) ? x.toPrecision(d) : "–";
  * @returns Markdown lines.
  */
 export function trainingTable(rows: TrainingRow[]): string[] {
-  const cfg = trainingConfig();
-  const find = (mode: string, device: string) =>
-    rows.find((r) => r.mode === mode && r.device === device);
-  const flopRes = flopsPerToken({ ...cfg, mode: "residual" }).total;
+  const cfg = trainingConfig(), wide = wideConfig();
+  const find = (mode: string, device: string, width: number) =>
+    rows.find((r) =>
+      r.mode === mode && r.device === device && r.width === width
+    );
+  const flopOverhead = (c: TrainConfig, mode: TrainConfig["mode"]) =>
+    flopsPerToken({ ...c, mode }).total /
+      flopsPerToken({ ...c, mode: "residual" }).total - 1;
   const out = [
-    `Configuration: \`deno task train\` defaults (${cfg.layers} blocks, width ${cfg.width}, ${cfg.heads} heads, n = ${cfg.streams}, batch ${cfg.batch} × ${cfg.context} tokens). Median time per step over interleaved bursts, forward + backward + AdamW.`,
+    ...(SMOKE
+      ? [
+        "**Smoke run (MHC_BENCH_SMOKE=1): tiny sizes, the figures mean nothing.**",
+        "",
+      ]
+      : []),
+    `Configuration: \`deno task train\` defaults (${cfg.layers} blocks, width ${cfg.width}, ${cfg.heads} heads, n = ${cfg.streams}, batch ${cfg.batch} × ${cfg.context} tokens), and the same at width ${wide.width} (${wide.heads} heads) on WebGPU only. Median time per step over interleaved bursts, forward + backward + AdamW.`,
     "",
-    "| mode | device | ms/step | tokens/s | × cpu | overhead vs residual | FLOP estimate |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| mode | device | width | ms/step | tokens/s | × cpu | overhead vs residual | FLOP estimate |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
-    const res = find("residual", r.device), cpu = find(r.mode, "cpu");
-    const flop = flopsPerToken({ ...cfg, mode: r.mode }).total / flopRes - 1;
+    const c = r.width === cfg.width ? cfg : wide;
+    const res = find("residual", r.device, r.width);
+    const cpu = find(r.mode, "cpu", r.width);
     out.push(
-      `| ${r.mode} | ${r.device} | ${fmt(r.ms)} | ${
+      `| ${r.mode} | ${r.device} | ${r.width} | ${fmt(r.ms)} | ${
         Math.round(r.tokens * 1000 / r.ms)
       } | ${r.device === "cpu" || !cpu ? "–" : `${fmt(cpu.ms / r.ms)}×`} | ${
         r.mode === "residual" || !res
           ? "–"
           : `${(100 * (r.ms / res.ms - 1)).toFixed(0)} %`
-      } | ${r.mode === "residual" ? "–" : `${(100 * flop).toFixed(0)} %`} |`,
+      } | ${
+        r.mode === "residual"
+          ? "–"
+          : `${(100 * flopOverhead(c, r.mode)).toFixed(0)} %`
+      } |`,
     );
   }
-  const gpuRows = rows.filter((r) => Object.keys(r.ops).length);
+  const goals: string[] = [];
+  const gm = find("mhc", "webgpu", cfg.width),
+    cm = find("mhc", "cpu", cfg.width);
+  if (gm && cm) {
+    const x = cm.ms / gm.ms;
+    goals.push(
+      `- WebGPU mHC step at ≥ 3× the CPU trainer's tokens/s (default configuration): ${
+        fmt(x)
+      }× — **${x >= 3 ? "met" : "missed"}**.`,
+    );
+  }
+  const wr = find("residual", "webgpu", wide.width);
+  const wm = find("mhc", "webgpu", wide.width);
+  if (wr && wm) {
+    const measured = 100 * (wm.ms / wr.ms - 1);
+    const est = 100 * flopOverhead(wide, "mhc");
+    goals.push(
+      `- At width ${wide.width} on WebGPU, mHC's overhead against residual at most the FLOP estimate + 10 points: ${
+        measured.toFixed(0)
+      } % against ${est.toFixed(0)} % + 10 — **${
+        measured <= est + 10 ? "met" : "missed"
+      }**.`,
+    );
+  }
+  if (goals.length) out.push("", "Goals (not test thresholds):", "", ...goals);
+  const gpuRows = rows.filter((r) =>
+    Object.keys(r.ops).length && r.width === cfg.width
+  );
   if (gpuRows.length) {
     const names = [...new Set(gpuRows.flatMap((r) => Object.keys(r.ops)))]
       .sort((a, b) =>
@@ -155,7 +217,7 @@ export function trainingTable(rows: TrainingRow[]): string[] {
       );
     out.push(
       "",
-      "Per-op GPU time of one WebGPU step (ms, timestamp queries around each op):",
+      `Per-op GPU time of one WebGPU step at width ${cfg.width} (ms, timestamp queries around each op):`,
       "",
       `| op | ${gpuRows.map((r) => r.mode).join(" | ")} |`,
       `| --- | ${gpuRows.map(() => "---:").join(" | ")} |`,
