@@ -174,3 +174,122 @@ describe("a tiny training run", () => {
     });
   }
 });
+
+/** A progress line that keeps the log lines instead of printing them. */
+class Capture extends ProgressLine {
+  readonly lines: string[] = [];
+  constructor() {
+    super(true);
+  }
+  override log(text: string): void {
+    this.lines.push(text);
+  }
+}
+
+describe("raising --steps on resume", () => {
+  const cfg = {
+    ...TINY,
+    mode: "mhc" as const,
+    steps: 12,
+    evalEvery: 6,
+    checkpointEvery: 6,
+  };
+  const min = cfg.lr * cfg.minLrRatio;
+
+  it("keeps the original learning-rate schedule, says so once and records it", async () => {
+    const root = await Deno.makeTempDir({ prefix: "mhc_steps_" });
+    try {
+      const quiet = new ProgressLine(true);
+      const [first] = await execute(
+        command(cfg, `${root}/run`, null),
+        { requested: false },
+        quiet,
+      );
+      const ui = new Capture();
+      const [longer] = await execute(
+        {
+          ...command({ ...cfg, steps: 20 }, null, `${root}/run`),
+          given: { steps: 20 },
+        },
+        { requested: false },
+        ui,
+      );
+      const lrs = longer.steps.map((s) => s.lr);
+      assertEquals(lrs.length, 20);
+      // The first 12 steps are the original run's, and the schedule planned
+      // for 12 steps ended at its minimum: the new steps hold it there (a
+      // schedule re-planned for 20 steps would be back above it).
+      assertEquals(lrs.slice(0, 12), first.steps.map((s) => s.lr));
+      assertEquals(lrs[11], min);
+      assertEquals(lrs.slice(12), new Array(8).fill(min));
+      // One line says what happens.
+      const said = ui.lines.filter((l) => l.includes("--steps"));
+      assertEquals(said.length, 1, ui.lines.join("\n"));
+      assertEquals(
+        said[0],
+        `mhc: --steps 20 (was 12): the learning rate keeps the schedule planned for 12 steps (down to ${min} at step 12) and holds at ${min} for steps 13-20`,
+      );
+      // The run directory records it.
+      const saved = JSON.parse(
+        await Deno.readTextFile(`${root}/run/config.json`),
+      );
+      assertEquals([saved.steps, saved.scheduleSteps], [20, 12]);
+      const { resumes } = await readMetrics(`${root}/run`);
+      assertEquals(
+        resumes.map((r) => [r.step, r.was, r.steps, r.scheduleSteps]),
+        [
+          [12, 12, 20, 12],
+        ],
+      );
+      assertEquals(resumes[0].note, said[0].slice("mhc: ".length));
+      // Resuming again without --steps changes nothing and says nothing.
+      const again = new Capture();
+      await execute(
+        command(cfg, null, `${root}/run`),
+        { requested: false },
+        again,
+      );
+      assertEquals(again.lines.filter((l) => l.includes("--steps")), []);
+      assertEquals((await readMetrics(`${root}/run`)).resumes.length, 1);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+
+  it("rewrites compare.json and tells the change once for the three modes of --compare", async () => {
+    const root = await Deno.makeTempDir({ prefix: "mhc_steps_compare_" });
+    try {
+      const small = { ...cfg, steps: 8, layers: 1 };
+      await execute(
+        { ...command(small, `${root}/cmp`, null), compare: true },
+        { requested: false },
+        new ProgressLine(true),
+      );
+      const ui = new Capture();
+      const results = await execute(
+        {
+          ...command({ ...small, steps: 11 }, null, `${root}/cmp`),
+          given: { steps: 11 },
+        },
+        { requested: false },
+        ui,
+      );
+      const said = ui.lines.filter((l) => l.includes("--steps"));
+      assertEquals(said.length, 1, ui.lines.join("\n"));
+      assert(said[0].startsWith("compare: --steps 11 (was 8): "), said[0]);
+      const saved = JSON.parse(
+        await Deno.readTextFile(`${root}/cmp/compare.json`),
+      );
+      assertEquals([saved.config.steps, saved.config.scheduleSteps], [11, 8]);
+      for (const r of results) {
+        assertEquals(r.steps.map((s) => s.lr).slice(7), [min, min, min, min]);
+        const c = JSON.parse(
+          await Deno.readTextFile(`${root}/cmp/${r.cfg.mode}/config.json`),
+        );
+        assertEquals([c.steps, c.scheduleSteps], [11, 8], r.cfg.mode);
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+});

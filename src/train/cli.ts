@@ -11,6 +11,7 @@ import { CONNECTION_MODES, type ConnectionMode } from "./connection.ts";
 import { DEFAULTS, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { DEVICE_CHOICES, type DeviceChoice } from "./device.ts";
+import { learningRate } from "./adamw.ts";
 
 /** Default number of bytes generated after training. */
 export const DEFAULT_SAMPLE_BYTES = 300;
@@ -89,7 +90,8 @@ const OPTIONS: OptionSpec[] = [
     key: "steps",
     kind: "count",
     arg: "N",
-    help: "optimiser steps (with --resume: may be raised to train longer)",
+    help:
+      "optimiser steps (with --resume: may be raised; the learning-rate schedule stays the original run's)",
     resumable: true,
   },
   {
@@ -393,7 +395,9 @@ export function checkConfig(cfg: TrainConfig): void {
 
 /**
  * For `--resume`: the flags the user may change, and an error for any other
- * flag that contradicts the checkpoint.
+ * flag that contradicts the checkpoint. A changed `--steps` keeps the
+ * learning-rate schedule of the original run: `scheduleSteps` records the
+ * steps it was planned for (see {@linkcode stepsChangeNote}).
  *
  * @param given Flags from the command line.
  * @param saved The checkpoint's configuration.
@@ -418,5 +422,48 @@ export function resumeConfig(
       );
     }
   }
+  if (cfg.steps !== saved.steps) {
+    const planned = saved.scheduleSteps ?? saved.steps;
+    if (cfg.steps === planned) delete cfg.scheduleSteps;
+    else cfg.scheduleSteps = planned;
+  }
   return cfg;
+}
+
+/**
+ * What a changed `--steps` on `--resume` does to the run, in one line.
+ *
+ * @param saved The configuration the run had.
+ * @param cfg The configuration it continues with ({@linkcode resumeConfig}).
+ * @returns The line, or `null` when the step count did not change.
+ */
+export function stepsChangeNote(
+  saved: TrainConfig,
+  cfg: TrainConfig,
+): string | null {
+  if (cfg.steps === saved.steps) return null;
+  const planned = cfg.scheduleSteps ?? cfg.steps;
+  const rate = (step: number) =>
+    Number(
+      learningRate({
+        lr: cfg.lr,
+        warmup: cfg.warmup,
+        steps: planned,
+        minRatio: cfg.minLrRatio,
+      }, step).toPrecision(3),
+    );
+  const head = `--steps ${cfg.steps} (was ${saved.steps}): `;
+  if (cfg.steps === planned) {
+    return head +
+      `the learning-rate schedule is again the one planned for ${planned} steps`;
+  }
+  const min = Number((cfg.lr * cfg.minLrRatio).toPrecision(3));
+  return head +
+    (cfg.steps > planned
+      ? `the learning rate keeps the schedule planned for ${planned} steps (down to ${min} at step ${planned}) and holds at ${min} for steps ${
+        planned + 1
+      }-${cfg.steps}`
+      : `the learning rate keeps the schedule planned for ${planned} steps, so training stops at lr ${
+        rate(cfg.steps - 1)
+      } instead of ${min}`);
 }

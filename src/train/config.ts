@@ -15,6 +15,12 @@ export interface TrainConfig extends ModelConfig {
   batch: number;
   /** Optimiser steps. */
   steps: number;
+  /**
+   * Steps the learning-rate schedule was planned for, when `--resume`
+   * changed `steps` (the schedule stays the original run's: past this step
+   * the rate holds at its minimum). Absent: `steps`.
+   */
+  scheduleSteps?: number;
   /** Peak learning rate. */
   lr: number;
   /** Seed of the initialisation, the synthetic corpus and the data order. */

@@ -11,12 +11,16 @@
  */
 
 import {
+  axisScale,
   type Band,
+  BAR_LEGEND_H,
   barChart,
   esc,
   fmt,
   heatmaps,
+  type LegendEntry,
   lineChart,
+  type Marker,
   type RefLine,
   type Series,
   STYLE,
@@ -31,6 +35,20 @@ export const MODE_COLORS: Record<string, string> = {
   mhc: "#1f77b4",
 };
 
+/** Marker of each mode, so that overlapping curves stay apart. */
+export const MODE_MARKERS: Record<string, Marker> = {
+  residual: "square",
+  hc: "triangle",
+  mhc: "circle",
+};
+
+/**
+ * Extra line width of each mode in `--compare`: the modes are drawn in this
+ * order, each one thinner than the one below it, so that a curve on top of
+ * another leaves it visible along both edges.
+ */
+const UNDERLAY: Record<string, number> = { residual: 1.8, hc: 0.9, mhc: 0 };
+
 const NAMES: Record<string, string> = {
   residual: "residual",
   hc: "HC",
@@ -41,6 +59,17 @@ const NAMES: Record<string, string> = {
 export interface ReportOptions {
   /** Whether this is a `--compare` report. */
   compare: boolean;
+}
+
+/**
+ * @param hex A colour `#rrggbb`.
+ * @param f How much white to mix in, 0 to 1.
+ * @returns The lighter colour.
+ */
+function tint(hex: string, f: number): string {
+  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 3 - 1), 16));
+  const [r, g, b] = c.map((v) => Math.round(v + (255 - v) * f));
+  return `rgb(${r},${g},${b})`;
 }
 
 function smooth(
@@ -128,7 +157,11 @@ export function renderReport(
     : `Training report: ${NAMES[cfg.mode]}`;
   const sub1 =
     `${cfg.layers} blocks, width ${cfg.width}, ${cfg.heads} heads, context ${cfg.context}, batch ${cfg.batch}, ` +
-    `${cfg.steps} steps, lr ${cfg.lr}, seed ${cfg.seed}` +
+    `${cfg.steps} steps${
+      cfg.scheduleSteps !== undefined
+        ? ` (learning-rate schedule planned for ${cfg.scheduleSteps})`
+        : ""
+    }, lr ${cfg.lr}, seed ${cfg.seed}` +
     (cfg.mode !== "residual" || options.compare
       ? `, n = ${cfg.streams} streams, ${cfg.sinkhornIters} Sinkhorn iterations`
       : "");
@@ -149,24 +182,40 @@ export function renderReport(
 
   // Loss curves.
   const window = Math.max(1, Math.floor(cfg.steps / 40));
-  const lossSeries: Series[] = [];
+  const under = (mode: string) => options.compare ? UNDERLAY[mode] : 0;
+  const solid = options.compare ? 0.85 : 1;
+  const lossSeries: Series[] = [], lossLegend: LegendEntry[] = [];
+  // Training curves first: the validation points stay on top.
   for (const r of results) {
-    const c = MODE_COLORS[r.cfg.mode], name = NAMES[r.cfg.mode];
     lossSeries.push({
-      label: `${name} train (moving avg)`,
-      color: c,
-      opacity: 0.45,
-      width: 1.2,
+      label: "",
+      color: MODE_COLORS[r.cfg.mode],
+      opacity: 0.4,
+      width: 1 + 0.8 * under(r.cfg.mode),
       points: smooth(r.steps.map((s) => [s.step, s.loss]), window),
     });
-    lossSeries.push({
+  }
+  for (const r of results) {
+    const c = MODE_COLORS[r.cfg.mode], name = NAMES[r.cfg.mode];
+    const val: Series = {
       label: `${name} validation`,
       color: c,
-      width: 2,
-      dots: true,
+      width: 1.8 + under(r.cfg.mode),
+      opacity: solid,
+      marker: MODE_MARKERS[r.cfg.mode],
       points: r.evals.map((e) => [e.step, e.valLoss]),
-    });
+    };
+    lossSeries.push(val);
+    lossLegend.push({ ...val });
   }
+  lossLegend.push({
+    label: options.compare
+      ? "thin lines: train (moving avg)"
+      : `${NAMES[cfg.mode]} train (moving avg)`,
+    color: options.compare ? "#999" : MODE_COLORS[cfg.mode],
+    opacity: options.compare ? 1 : 0.4,
+    width: 1,
+  });
   const bands: Band[] = [], lines: RefLine[] = [];
   if (h) {
     const top = h.perByte + h.stateEntropy / cfg.context;
@@ -184,13 +233,15 @@ export function renderReport(
     x: { label: "step", min: 0, max: cfg.steps },
     y: { label: "cross-entropy (log scale)", log: true },
     series: lossSeries,
+    legend: lossLegend,
     bands,
     lines,
   }));
   const gradSeries: Series[] = results.map((r) => ({
     label: NAMES[r.cfg.mode],
     color: MODE_COLORS[r.cfg.mode],
-    width: 1.4,
+    width: 1.3 + under(r.cfg.mode),
+    opacity: solid,
     points: smooth(r.steps.map((s) => [s.step, s.gradNorm]), window),
   }));
   parts.push(
@@ -213,36 +264,43 @@ export function renderReport(
     for (const r of streamRuns) {
       const s = r.evals.at(-1)!.stability!;
       const c = MODE_COLORS[r.cfg.mode], name = NAMES[r.cfg.mode];
+      const style = {
+        color: c,
+        width: 1.8 + under(r.cfg.mode),
+        opacity: solid,
+      };
+      // Backward: a thinner, lighter dashed line on top of the forward one,
+      // so that where the two coincide the dashes still show.
+      const backward = {
+        color: tint(c, 0.5),
+        width: Math.max(1.4, 0.6 * style.width),
+        dash: "5 3",
+      };
+      const marker = MODE_MARKERS[r.cfg.mode];
       perSite.push(
         {
+          ...style,
           label: `${name} forward`,
-          color: c,
-          width: 2,
-          dots: true,
+          marker,
           points: s.forwardGain.map((g, i) => [i, g]),
         },
         {
+          ...backward,
           label: `${name} backward`,
-          color: c,
-          width: 2,
-          dash: "5 3",
           points: s.backwardGain.map((g, i) => [i, g]),
         },
       );
       const ev = r.evals.filter((e) => e.stability);
       overTime.push(
         {
+          ...style,
           label: `${name} forward`,
-          color: c,
-          width: 2,
-          dots: true,
+          marker,
           points: ev.map((e) => [e.step, e.stability!.maxForwardGain]),
         },
         {
+          ...backward,
           label: `${name} backward`,
-          color: c,
-          width: 2,
-          dash: "5 3",
           points: ev.map((e) => [e.step, e.stability!.maxBackwardGain]),
         },
       );
@@ -255,11 +313,14 @@ export function renderReport(
           : []
       )
     ).filter((v) => v > 0 && Number.isFinite(v));
+    // One axis for both charts, at least 0.9 to 2 so that gains near 1
+    // look near 1.
+    const gs = axisScale({ label: "", log: true }, [0.9, 2, ...allGains], 8);
     const gy = {
       label: "Amax gain (log scale)",
       log: true,
-      min: Math.min(0.9, ...allGains) / 1.05,
-      max: Math.max(2, ...allGains) * 1.2,
+      min: gs.lo,
+      max: gs.hi,
     };
     parts.push(
       lineChart({ x: 0, y, w: half, h: 300 }, {
@@ -270,6 +331,7 @@ export function renderReport(
           label: "site (2 per block: attention, MLP)",
           min: 0,
           max: sites - 1,
+          integer: true,
         },
         y: gy,
         series: perSite,
@@ -327,8 +389,9 @@ export function renderReport(
         series: streamRuns.map((r) => ({
           label: NAMES[r.cfg.mode],
           color: MODE_COLORS[r.cfg.mode],
-          width: 2,
-          dots: true,
+          width: 1.8 + under(r.cfg.mode),
+          opacity: solid,
+          marker: MODE_MARKERS[r.cfg.mode],
           points: r.evals.filter((e) => e.streamSpread).map((
             e,
           ) => [e.step, e.streamSpread!.at(-1)!]),
@@ -346,8 +409,8 @@ export function renderReport(
           series: [{
             label: "columns (rows are exact by construction)",
             color: MODE_COLORS.mhc,
-            width: 2,
-            dots: true,
+            width: 1.8,
+            marker: MODE_MARKERS.mhc,
             points: ev.map((e) => [
               e.step,
               Math.max(e.stability!.maxColumnSumError, 1e-9),
@@ -503,7 +566,7 @@ export function renderReport(
     ]);
   }
   const rowH = Math.max(14, 6 + 8 * results.length);
-  const barsH = 34 + shown.length * rowH;
+  const barsH = 34 + BAR_LEGEND_H + shown.length * rowH;
   parts.push(
     barChart(
       { x: half + gap, y: tableTop, w: half, h: barsH },

@@ -9,7 +9,12 @@
  */
 
 import { CONNECTION_MODES, type ConnectionMode } from "./connection.ts";
-import { checkConfig, type Command, resumeConfig } from "./cli.ts";
+import {
+  checkConfig,
+  type Command,
+  resumeConfig,
+  stepsChangeNote,
+} from "./cli.ts";
 import type { TrainConfig } from "./config.ts";
 import {
   CHECKPOINT_FILE,
@@ -100,18 +105,36 @@ export async function loadDataset(cfg: TrainConfig): Promise<Dataset> {
     : await fileDataset(cfg.data, cfg.context);
 }
 
+/** A `--resume` that changed the step count, as logged in the metrics. */
+export interface ResumeRecord {
+  /** Steps done when the run resumed. */
+  step: number;
+  /** The new step count. */
+  steps: number;
+  /** The step count before. */
+  was: number;
+  /** Steps the learning-rate schedule is planned for. */
+  scheduleSteps: number;
+  /** What changed, in words (the line printed at resume). */
+  note: string;
+}
+
 /**
  * Reads a run's metrics log.
  *
  * @param dir Run directory.
  * @param upTo Keep records of steps `<= upTo` only.
- * @returns Step and evaluation records.
+ * @returns Step and evaluation records, and the resumes that changed the
+ * step count.
  */
 export async function readMetrics(
   dir: string,
   upTo = Infinity,
-): Promise<{ steps: StepRecord[]; evals: EvalRecord[] }> {
+): Promise<
+  { steps: StepRecord[]; evals: EvalRecord[]; resumes: ResumeRecord[] }
+> {
   const steps: StepRecord[] = [], evals: EvalRecord[] = [];
+  const resumes: ResumeRecord[] = [];
   let text = "";
   try {
     text = await Deno.readTextFile(join(dir, METRICS_FILE));
@@ -145,9 +168,17 @@ export async function readMetrics(
         stability: r.stability ?? undefined,
         streamSpread: r.streamSpread ?? undefined,
       });
+    } else if (r.type === "resume") {
+      resumes.push({
+        step: r.step,
+        steps: num(r.steps),
+        was: num(r.was),
+        scheduleSteps: num(r.scheduleSteps),
+        note: String(r.note ?? ""),
+      });
     }
   }
-  return { steps, evals };
+  return { steps, evals, resumes };
 }
 
 /** Options of {@linkcode trainToEnd}. */
@@ -503,6 +534,21 @@ async function prepareDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Trains one mode, fresh or resumed, in its directory.
+ *
+ * @param cfg The configuration of a fresh run.
+ * @param dir The run directory.
+ * @param resume Continue the checkpoint in `dir`.
+ * @param given Flags from the command line (applied to the checkpoint's
+ * configuration on resume).
+ * @param opts Options of {@linkcode trainToEnd}.
+ * @param factory Builds the device.
+ * @param fresh The dataset, when already loaded.
+ * @param tellChange Print a changed step count (a `--compare` resume says it
+ * once for all modes).
+ * @returns The run's results.
+ */
 async function runOne(
   cfg: TrainConfig,
   dir: string,
@@ -511,6 +557,7 @@ async function runOne(
   opts: Omit<TrainOptions, "trainMs">,
   factory: DeviceFactory,
   fresh?: Dataset,
+  tellChange = true,
 ): Promise<RunResult> {
   if (!resume) {
     const data = fresh ?? await loadDataset(cfg);
@@ -533,7 +580,8 @@ async function runOne(
   }
   const path = join(dir, CHECKPOINT_FILE);
   const ckpt = await readCheckpoint(path);
-  ckpt.cfg = resumeConfig(given, ckpt.cfg);
+  const saved = ckpt.cfg;
+  ckpt.cfg = resumeConfig(given, saved);
   checkConfig(ckpt.cfg);
   if (ckpt.cfg.steps < ckpt.state.step) {
     throw new UsageError(
@@ -545,11 +593,33 @@ async function runOne(
   opts.announce?.();
   try {
     // Forget log lines written after the checkpoint (a crash, not Ctrl-C).
-    const { steps, evals } = await readMetrics(dir, trainer.step);
+    // A change logged at this very step belongs to a resume that wrote no
+    // checkpoint since: this one replaces it.
+    const read = await readMetrics(dir, trainer.step);
+    const { steps, evals } = read;
+    const resumes = read.resumes.filter((r) => r.step < trainer.step);
+    const note = stepsChangeNote(saved, ckpt.cfg);
+    if (note !== null) {
+      // The schedule change is part of the run: in its config and its log.
+      resumes.push({
+        step: trainer.step,
+        steps: ckpt.cfg.steps,
+        was: saved.steps,
+        scheduleSteps: ckpt.cfg.scheduleSteps ?? ckpt.cfg.steps,
+        note,
+      });
+      if (tellChange) opts.ui.log(`${ckpt.cfg.mode}: ${note}`);
+    }
+    await writeAtomic(
+      join(dir, "config.json"),
+      new TextEncoder().encode(json(ckpt.cfg) + "\n"),
+    );
+    const order = { step: 0, eval: 1, resume: 2 };
     const lines = [
-      ...evals.map((e) => ({ type: "eval", ...e })),
-      ...steps.map((s) => ({ type: "step", ...s })),
-    ].sort((a, b) => a.step - b.step || (a.type === "eval" ? 1 : -1));
+      ...evals.map((e) => ({ type: "eval" as const, ...e })),
+      ...steps.map((s) => ({ type: "step" as const, ...s })),
+      ...resumes.map((r) => ({ type: "resume" as const, ...r })),
+    ].sort((a, b) => a.step - b.step || order[a.type] - order[b.type]);
     await writeAtomic(
       join(dir, METRICS_FILE),
       new TextEncoder().encode(lines.map((l) => json(l) + "\n").join("")),
@@ -700,6 +770,16 @@ export async function execute(
         throw new UsageError(`${join(dir, "compare.json")} is corrupt`);
       }
       cfg = resumeConfig(cmd.given, saved);
+      const note = stepsChangeNote(saved, cfg);
+      if (note !== null) {
+        ui.log(`compare: ${note}`);
+        await writeAtomic(
+          join(dir, "compare.json"),
+          new TextEncoder().encode(
+            json({ config: cfg, modes: CONNECTION_MODES }) + "\n",
+          ),
+        );
+      }
     }
     const results: RunResult[] = [];
     for (const mode of CONNECTION_MODES) {
@@ -716,6 +796,7 @@ export async function execute(
             { ...base, label: mode },
             factory,
             data,
+            false,
           ),
         );
       } catch (e) {

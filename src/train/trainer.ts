@@ -109,7 +109,7 @@ export class Trainer {
       {
         lr: this.cfg.lr,
         warmup: this.cfg.warmup,
-        steps: this.cfg.steps,
+        steps: this.cfg.scheduleSteps ?? this.cfg.steps,
         minRatio: this.cfg.minLrRatio,
       },
       this.step,
