@@ -90,7 +90,7 @@ fn coefficients_project(
   var sq = select(saved[sr + 2u * K + 1u], 0.0, first);
   // @unroll
   for (var sb = 0u; sb < CO_SB; sb++) {
-    var part: array<f32, K>;
+    var part = array<f32, K>(); // explicit: zeroed on every sub-block
     var psq = 0.0;
     // @unroll
     for (var cu = 0u; cu < CO_CH; cu++) {

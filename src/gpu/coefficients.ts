@@ -102,12 +102,17 @@ const GP_WG = 32;
 /** Tokens per sub-block of the blocked `g_φ` sums (`GP_TC`). */
 const GP_TC = 32;
 /**
- * Multiply-adds per invocation that an unrolled block aims at: blocks of
- * `φ` rows (or of tokens, for `g_φ`) hold about this many divided by `K`.
- * Larger blocks mean fewer dispatches and fewer passes over the running
- * sums, but longer shaders to compile.
+ * Tuning of the block kernels. `unrolledFmas`: the multiply-adds per
+ * invocation that an unrolled block aims at; blocks of `φ` rows (or of
+ * tokens, for `g_φ`) hold about this many divided by `K`. Larger blocks
+ * mean fewer launches and fewer passes over the running sums, but longer
+ * shaders to compile (measured on lavapipe: 768, 1536 and 3072 in
+ * bench/coefficient_variants.ts). Internal: the bench changes it to time
+ * variants; pipelines are cached by the resulting block sizes.
  */
-const UNROLLED_FMAS = 1536;
+export const coefficientTuning: { unrolledFmas: number } = {
+  unrolledFmas: 1536,
+};
 
 /**
  * Terms per sub-block of the blocked sums over `nC` (`CO_CH`): 32, or 16 for
@@ -127,9 +132,10 @@ function alignQuantum(bytes: number, align: number): number {
   return align / gcd(align, bytes);
 }
 
-/** The smallest multiple of `step` that is at least `UNROLLED_FMAS / K` (rounded down to `step`). */
+/** `unrolledFmas / K` rounded down to a multiple of `step`, and at least `step`. */
 function blockOf(step: number, K: number): number {
-  return Math.max(step, Math.floor(UNROLLED_FMAS / K / step) * step);
+  const target = coefficientTuning.unrolledFmas / K;
+  return Math.max(step, Math.floor(target / step) * step);
 }
 
 /**

@@ -179,7 +179,7 @@ const FOR = /^(\s*)for \(var (\w+) = 0u; \2 < (\w+); \2\+\+\) \{\s*$/;
 /**
  * Returns `code` with every loop marked by a `// @unroll` line unrolled:
  * the marked line must be followed by `for (var v = 0u; v < BOUND; v++) {`
- * where `BOUND` is a key of `bounds` (or an integer literal), and the loop
+ * where `BOUND` is a key of `bounds` (or a literal such as `4u`), and the loop
  * becomes `BOUND` copies of its body, each in its own braces, with the
  * variable `v` replaced by the literal index (`3u`). Loops are unrolled
  * from the last marker up, so nested marked loops unroll inside out. The
@@ -211,7 +211,8 @@ export function unrollLoops(
       );
     }
     const [, indent, v, bound] = head;
-    const count = /^\d+$/.test(bound) ? Number(bound) : bounds[bound];
+    const literal = /^(\d+)u?$/.exec(bound);
+    const count = literal ? Number(literal[1]) : bounds[bound];
     if (count === undefined) {
       throw new Error(`unrolled loop bound ${bound} has no value`);
     }

@@ -73,7 +73,7 @@ fn coefficients_grad_phi(
   var acc: array<f32, K>;
   // @unroll
   for (var sb = 0u; sb < GP_SB; sb++) {
-    var part: array<f32, K>;
+    var part = array<f32, K>(); // explicit: zeroed on every sub-block
     // @unroll
     for (var tu = 0u; tu < GP_TC; tu++) {
       let j = sb * GP_TC + tu;
