@@ -6,6 +6,11 @@
  * of `unfused_post.ts`. Used by the `*_bench.ts` suites and by
  * `report.ts`, so both run exactly the same work.
  *
+ * FLOP per call (for the compute roofline of the report) count a
+ * multiply-add as 2 and an `exp`, `log` or division as 1, as
+ * src/train/flops.ts does; the unfused post counts the fused op's
+ * arithmetic (the same work, done in three passes).
+ *
  * Bytes moved per call follow SPEC §9: each input read once and each output
  * written once (streams in their storage precision, coefficients f32); `φ`
  * (and `g_φ`) count once per call. Backward kernels, which §9 does not list,
@@ -91,11 +96,15 @@ export interface BenchCase {
   C: number;
   /** Bytes moved by one call on `T` tokens. */
   bytes(T: number): number;
+  /** Floating-point operations of one call on `T` tokens. */
+  flops(T: number): number;
   /** Allocates and fills inputs for `T` tokens. */
   setup(env: BenchEnv, T: number): Promise<Instance>;
 }
 
 const K = N * N + 2 * N;
+/** FLOP of one Sinkhorn forward (log domain) per matrix, as src/train/flops.ts. */
+const SINKHORN_FLOPS = 2 * ITERATIONS * (3 * N * N + 2 * N);
 const ALPHAS = { alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01 };
 /** Tokens compared with the reference after a GPU run. */
 const CHECK_TOKENS = 8;
@@ -144,6 +153,8 @@ function preCase(C: number, backend: Backend, backward: boolean): BenchCase {
     bytes: (T) =>
       T *
       (backward ? (2 * n * C + C) * es + 2 * n * 4 : (n * C + C) * es + n * 4),
+    // u = Σ_j h_j·x_j; backward: g_x = h_j·g_u (multiplies), g_h = Σ x·g_u.
+    flops: (T) => T * (backward ? 3 : 2) * n * C,
     async setup(env, T) {
       const shape = { n, C, T };
       if (backend === "reference") {
@@ -225,6 +236,8 @@ function postCase(C: number, backend: Backend, backward: boolean): BenchCase {
         : unfused
         ? ((3 * n + 1) * C + 3 * n * C) * es + coef
         : ((n + 1) * C + n * C) * es + coef),
+    // x' = H_res·x + H_post·y; backward: g_x, g_y, g_H_post and g_H_res.
+    flops: (T) => T * (backward ? 4 : 2) * (n * n + n) * C,
     async setup(env, T) {
       const shape = { n, C, T };
       if (backend === "reference") {
@@ -319,6 +332,8 @@ function sinkhornCase(backend: Backend, backward: boolean): BenchCase {
     n,
     C: 0,
     bytes: (T) => T * (backward ? 3 : 2) * nn * 4,
+    // The backward recomputes the forward and runs it in reverse: 3×.
+    flops: (T) => T * (backward ? 3 : 1) * SINKHORN_FLOPS,
     async setup(env, T) {
       const opts = { n, T, iterations: ITERATIONS };
       if (backend === "reference") {
@@ -386,10 +401,17 @@ function coefficientsCase(
     C,
     bytes: (T) =>
       backward
-        // x, saved (h, 1/r), g_H in; g_x out; φ in and g_φ out once.
-        ? T * (2 * n * C * es + (2 * K + 1) * 4) + 2 * phiBytes
+        // x, saved (h, 1/r, v·φ), g_H in; g_x out; φ in and g_φ out once.
+        ? T * (2 * n * C * es + (3 * K + 1) * 4) + 2 * phiBytes
         // x in, H_pre, H_post, H_res out; φ once.
         : T * (n * C * es + K * 4) + phiBytes,
+    // Forward: v·φ and Σv², the epilogue and Sinkhorn. Backward: g_x = φ·g_p
+    // (+ the 1/r term) and g_φ = Σ v ⊗ g_p, and the Sinkhorn backward.
+    flops: (T) =>
+      T *
+      (backward
+        ? 4 * n * C * K + 2 * n * C + 3 * SINKHORN_FLOPS
+        : 2 * n * C * K + 2 * n * C + 3 * K + 8 * n + SINKHORN_FLOPS),
     async setup(env, T) {
       const shape = { n, C, T, iterations: ITERATIONS };
       if (backend === "reference") {

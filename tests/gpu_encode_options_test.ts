@@ -2,15 +2,17 @@
 // The encode-API options a GPU trainer needs, on the mHC coefficient and
 // pre-aggregation kernels: the three α read from a GPU buffer (same results
 // as numeric α, bit for bit, also at a nonzero aligned offset), gradients of
-// x added to a buffer that already holds one (`accumulate`), and the
-// argument checks of both.
+// x added to a buffer that already holds one (`accumulate`), the argument
+// checks of both, and the coefficient pass with α in a buffer on a device
+// with WebGPU's default limits (8 storage buffers per shader stage).
 import { assertEquals, assertRejects } from "@std/assert";
 import { afterAll, beforeAll, describe, it } from "@std/testing/bdd";
 import {
   encodeMhcCoefficients,
   encodeMhcCoefficientsBackward,
   encodeMhcPreBackward,
-  GpuError,
+  mhcCoefficientsBackwardGpu,
+  mhcCoefficientsGpu,
   mhcCoefficientsSavedBytes,
   mhcCoefficientsScratchBytes,
   MhcGpu,
@@ -314,54 +316,72 @@ describe({
     });
     afterAll(() => device.destroy());
 
-    it("runs the forward with α in a buffer, and says what the backward needs", async () => {
+    it("runs forward and backward with α in a buffer, equal to the convenience calls", async () => {
       assertEquals(device.limits.maxStorageBuffersPerShaderStage, 8);
       const gpu = await MhcGpu.create({ device });
       const B = buffers(gpu);
-      const n = 2, C = 3, T = 2, K = n * n + 2 * n;
-      const alphas = B.upload(new Float32Array([0.5, 0.5, 0.5]));
+      const n = 2, C = 3, T = 5, K = n * n + 2 * n;
+      const d = coefInputs(11, n, C, T);
+      const a = [d.params.alphaPre, d.params.alphaPost, d.params.alphaRes];
+      const alphas = B.upload(new Float32Array(a));
       const fwd = {
-        x: B.upload(new Float32Array(T * n * C).fill(1)),
-        phi: B.make(n * C * K * 4),
-        bias: B.make(K * 4),
+        x: B.upload(d.x),
+        phi: B.upload(d.params.phi),
+        bias: B.upload(d.params.bias),
         hPre: B.make(T * n * 4),
         hPost: B.make(T * n * 4),
         hRes: B.make(T * n * n * 4),
         saved: B.make(mhcCoefficientsSavedBytes({ n, T })),
       };
-      const hPre = await withErrorScopes(device, async () => {
+      const bwd = {
+        x: fwd.x,
+        phi: fwd.phi,
+        saved: fwd.saved,
+        gradHPre: B.upload(d.gPre),
+        gradHPost: B.upload(d.gPost),
+        gradHRes: B.upload(d.gRes),
+        gradX: B.make(T * n * C * 4),
+        gradPhi: B.make(n * C * K * 4),
+        gradBias: B.make(K * 4),
+        gradAlpha: B.make(12),
+        scratch: B.make(mhcCoefficientsScratchBytes({ n, T })),
+      };
+      const got = await withErrorScopes(device, async () => {
         const enc = device.createCommandEncoder();
         await encodeMhcCoefficients(gpu, enc, fwd, alphas, { n, C, T });
+        await encodeMhcCoefficientsBackward(gpu, enc, bwd, alphas, { n, C, T });
         device.queue.submit([enc.finish()]);
-        return await B.read(fwd.hPre, T * n);
+        return {
+          hPre: await B.read(fwd.hPre, T * n),
+          x: await B.read(bwd.gradX, T * n * C),
+          phi: await B.read(bwd.gradPhi, n * C * K),
+          bias: await B.read(bwd.gradBias, K),
+          alpha: await B.read(bwd.gradAlpha, 3),
+        };
       });
-      // φ = 0 and b = 0: H_pre = sigmoid(0).
-      assertEquals([...hPre], [0.5, 0.5, 0.5, 0.5]);
-      const e = await assertRejects(
-        () =>
-          encodeMhcCoefficientsBackward(
-            gpu,
-            device.createCommandEncoder(),
-            {
-              x: fwd.x,
-              phi: fwd.phi,
-              saved: fwd.saved,
-              gradHPre: fwd.hPre,
-              gradHPost: fwd.hPost,
-              gradHRes: fwd.hRes,
-              gradX: B.make(T * n * C * 4),
-              gradPhi: B.make(n * C * K * 4),
-              gradBias: B.make(K * 4),
-              gradAlpha: B.make(12),
-              scratch: B.make(mhcCoefficientsScratchBytes({ n, T })),
-            },
-            alphas,
-            { n, C, T },
-          ),
-        GpuError,
-        "maxStorageBuffersPerShaderStage >= 9",
+      const want = await mhcCoefficientsGpu(gpu, d.x, d.params, { n, C, T });
+      const wantGrads = await mhcCoefficientsBackwardGpu(
+        gpu,
+        d.x,
+        d.params,
+        want,
+        { hPre: d.gPre, hPost: d.gPost, hRes: d.gRes },
+        { n, C, T },
       );
-      assertEquals(e.kind, "unsupported");
+      assertEquals(bits(got.hPre), bits(want.hPre));
+      assertEquals(bits(got.x), bits(wantGrads.x));
+      assertEquals(bits(got.phi), bits(wantGrads.phi));
+      assertEquals(bits(got.bias), bits(wantGrads.bias));
+      assertEquals(
+        bits(got.alpha),
+        bits(
+          new Float32Array([
+            wantGrads.alphaPre,
+            wantGrads.alphaPost,
+            wantGrads.alphaRes,
+          ]),
+        ),
+      );
       B.destroy();
     });
   },

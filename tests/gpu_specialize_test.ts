@@ -166,11 +166,15 @@ describe("kernel constants", () => {
         value(sources, "coefficients_backward", "SCRATCH_W"),
         scratch,
       );
-      assertEquals(value(sources, "coefficients_grad_phi", "GP_RA"), 32);
-      // The tile invariant CO_TT <= CO_CH, from the constants as built.
-      const lanes = value(sources, "coefficients_forward", "CO_KL");
-      const chunk = value(sources, "coefficients_forward", "CO_CH");
-      assert(4 * 64 / lanes <= chunk, `n = ${n}: CO_TT > CO_CH`);
+      assertEquals(value(sources, "coefficients_project", "SAVED_W"), saved);
+      assertEquals(
+        value(sources, "coefficients_grad_x", "SCRATCH_W"),
+        scratch,
+      );
+      assertEquals(
+        value(sources, "coefficients_grad_phi", "SCRATCH_W"),
+        scratch,
+      );
     }
   });
 });

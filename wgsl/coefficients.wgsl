@@ -1,19 +1,16 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
-// mHC coefficient pass, forward (SPEC §3), fused: one workgroup per tile of
-// CO_TT tokens reads the tile's states once (coefficients_dot.wgsl) for both
-// v·φ and Σ v², then the scale 1/r, α, bias, sigmoid and 2·sigmoid run on
-// the invocations' micro-tiles, and the Sinkhorn projection
-// (sinkhorn_core.wgsl) with one invocation per token, its matrix in
-// registers. H_res goes out through workgroup memory, so that consecutive
-// invocations store consecutive floats.
-// Assembled as sinkhorn_core + coefficients_dot + this file + alphas.wgsl
-// (α from the uniform) or alphas_buffer.wgsl (α from a storage buffer at
-// binding 8).
+// mHC coefficient pass, forward (SPEC §3), after the projection blocks
+// (coefficients_project.wgsl) have left each token's p = v·φ and Σ v² in its
+// row of `saved`: one invocation per token (CO_WG per workgroup) computes
+// the scale 1/r, α, bias, sigmoid and 2·sigmoid, and the Sinkhorn projection
+// (sinkhorn_core.wgsl), all in registers. No workgroup memory, no barrier.
+// Assembled as sinkhorn_core + this file + alphas.wgsl (α from the uniform)
+// or alphas_buffer.wgsl (α from a storage buffer at binding 6).
 //
-// Per token, in elements: reads nC (x) + K (bias) + nC·K / CO_TT (φ);
-// writes n (H_pre) + n (H_post) + n² (H_res) + K + 1 (saved: the logits h
-// and 1/r, for the backward; rows padded to a multiple of 8).
+// Per token, in elements: reads K + 1 (saved: p, Σ v²) + K (bias); writes
+// n (H_pre) + n (H_post) + n² (H_res) + K + 1 (saved: the logits h and 1/r,
+// for the backward).
 
 struct CoefParams {
   /** Tokens of this dispatch. */
@@ -30,29 +27,30 @@ struct CoefParams {
   alpha_res: f32,
 }
 
-/** Row length of `saved`: K + 1 rounded up to a multiple of 8 (set by the host). */
-const SAVED_W: u32 = 32u;
+/** Outputs of the projection: n² + 2n. */
+const K: u32 = N * N + 2u * N;
+/** Tokens (invocations) per workgroup (host-set). */
+const CO_WG: u32 = 64u;
+/** Row length of `saved`: 2K + 1 rounded up to a multiple of 8. */
+const SAVED_W: u32 = 48u; // set by the host (n = 4)
 /** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
-const ALPHA_BINDING: u32 = 8u;
+const ALPHA_BINDING: u32 = 6u;
 
 @group(0) @binding(0) var<uniform> params: CoefParams;
-// Bindings 1 (x) and 2 (φ) are declared in coefficients_dot.wgsl.
 /** Bias b, [K]. */
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
 /** H_pre, [T, n]. */
-@group(0) @binding(4) var<storage, read_write> h_pre: array<f32>;
+@group(0) @binding(2) var<storage, read_write> h_pre: array<f32>;
 /** H_post, [T, n]. */
-@group(0) @binding(5) var<storage, read_write> h_post: array<f32>;
+@group(0) @binding(3) var<storage, read_write> h_post: array<f32>;
 /** H_res, [T, n, n]. */
-@group(0) @binding(6) var<storage, read_write> h_res: array<f32>;
+@group(0) @binding(4) var<storage, read_write> h_res: array<f32>;
 /**
- * Saved for the backward, [T, SAVED_W]: per token the logits h (K), 1/r, then
- * padding (rows of a multiple of 8 floats keep token chunks aligned).
+ * Per token [SAVED_W]: the logits h (K, written here), 1/r (written here),
+ * the projection p (K) and Σ v² (from the projection blocks), padding (rows
+ * of a multiple of 8 floats keep token chunks aligned).
  */
-@group(0) @binding(7) var<storage, read_write> saved: array<f32>;
-
-/** 1/r of each tile token. */
-var<workgroup> co_ir: array<f32, CO_TT>;
+@group(0) @binding(5) var<storage, read_write> saved: array<f32>;
 
 /** sigmoid(z) without overflow: every exp() argument is <= 0. */
 fn co_sigmoid(z: f32) -> f32 {
@@ -71,70 +69,38 @@ fn co_alpha(a: vec3f, k: u32) -> f32 {
   return select(a.z, a.y, k < 2u * N);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(CO_WG)
 fn coefficients_forward(
   @builtin(local_invocation_index) w: u32,
   @builtin(workgroup_id) wg: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let t0 = (wg.x + wg.y * nwg.x) * CO_TT;
   let tokens = params.tokens;
-  if (t0 >= tokens) {
-    return; // the whole workgroup: uniform
-  }
-  let nc = params.nc;
-  var sq = CoSq();
-  let p = co_project(t0, tokens, nc, w, &sq);
-  co_put_squares(sq, w);
-  workgroupBarrier();
-  if (w < CO_TT) {
-    let ir = inverseSqrt(co_sum_squares(w) / f32(nc) + params.norm_eps);
-    co_ir[w] = ir;
-    if (t0 + w < tokens) {
-      saved[(t0 + w) * SAVED_W + K] = ir;
-    }
-  }
-  workgroupBarrier();
-  // h = α·p·(1/r) + b on the micro-tile; the logits are staged in co_phi.
-  let tg = w / CO_KL;
-  let kg = w % CO_KL;
+  let t_in = (wg.x + wg.y * nwg.x) * CO_WG + w;
+  let t = min(t_in, tokens - 1u); // past the end: compute, store nothing
+  let sr = t * SAVED_W;
+  let ir = inverseSqrt(saved[sr + 2u * K + 1u] / f32(params.nc) + params.norm_eps);
   let alphas = site_alphas();
-  for (var i = 0u; i < 4u; i++) {
-    let tl = tg + CO_TG * i;
-    let t = t0 + tl;
-    let ir = co_ir[tl];
-    for (var j = 0u; j < CO_KJ; j++) {
-      let k = kg + CO_KL * j;
-      if (k < K) {
-        let h = co_alpha(alphas, k) * (p[j][i] * ir) + bias[k];
-        co_phi[tl * CO_KS + k] = h;
-        if (t < tokens) {
-          saved[t * SAVED_W + k] = h;
-          if (k < N) {
-            h_pre[t * N + k] = co_sigmoid(h);
-          } else if (k < 2u * N) {
-            h_post[t * N + k - N] = 2.0 * co_sigmoid(h);
-          }
-        }
-      }
-    }
+  var h: array<f32, K>;
+  for (var k = 0u; k < K; k++) {
+    h[k] = co_alpha(alphas, k) * (saved[sr + K + 1u + k] * ir) + bias[k];
   }
-  workgroupBarrier();
-  // Sinkhorn: one invocation per token, its matrix in registers.
-  if (w < CO_TT && t0 + w < tokens) {
-    var l: SkMat;
-    for (var q = 0u; q < NN; q++) {
-      l[q] = co_phi[w * CO_KS + 2u * N + q];
-    }
-    sk_forward(&l, SkConfig(params.iterations, params.eps, params.tolerance));
-    for (var q = 0u; q < NN; q++) {
-      co_phi[w * CO_KS + 2u * N + q] = l[q];
-    }
+  var l: SkMat;
+  for (var q = 0u; q < NN; q++) {
+    l[q] = h[2u * N + q];
   }
-  workgroupBarrier();
-  // H_res out through co_phi: consecutive invocations store consecutive floats.
-  let count = min(CO_TT, tokens - t0) * NN;
-  for (var e = w; e < count; e += 64u) {
-    h_res[t0 * NN + e] = co_phi[(e / NN) * CO_KS + 2u * N + e % NN];
+  sk_forward(&l, SkConfig(params.iterations, params.eps, params.tolerance));
+  if (t_in < tokens) {
+    for (var k = 0u; k < K; k++) {
+      saved[sr + k] = h[k];
+    }
+    saved[sr + K] = ir;
+    for (var i = 0u; i < N; i++) {
+      h_pre[t * N + i] = co_sigmoid(h[i]);
+      h_post[t * N + i] = 2.0 * co_sigmoid(h[N + i]);
+    }
+    for (var q = 0u; q < NN; q++) {
+      h_res[t * NN + q] = l[q];
+    }
   }
 }

@@ -4,21 +4,28 @@
  * the semantics of the reference {@linkcode mhcCoefficients} and
  * {@linkcode mhcCoefficientsBackward}.
  *
- * Forward: one fused kernel, one workgroup per tile of 32 tokens (16 for
- * `n > 4`). The tile's states and `φ` are walked in chunks through workgroup
- * memory, so each `φ` element read serves every token of the tile, and one
- * read of the states gives both `v·φ` and `Σv²`; the scale `1/r`, `α`, bias,
- * sigmoid and `2·sigmoid` run on register tiles, and the Sinkhorn projection
- * with one invocation per token, its matrix in registers. Besides `H_pre`,
- * `H_post` and `H_res` it writes a small `saved` buffer (per token the logits
- * `h`, then `1/r`) for the backward.
+ * The pass is a skinny product `[T, nC] × [nC, K]` plus per-token work.
+ * Every kernel gives one invocation a whole row of the product, its `K`
+ * sums in registers, and walks the shared dimension in order: then the
+ * operand that is not the invocation's own (a row of `φ`, or a token's
+ * `g_p`) is the same for every invocation of a workgroup at each step, one
+ * uniform load serving the whole workgroup, and no kernel needs workgroup
+ * memory or a barrier (on lavapipe this runs ~10× faster than tiles staged
+ * through workgroup memory; bench/RESULTS.md).
  *
- * Backward: a kernel per tile of tokens (exact Sinkhorn backward recomputed in
- * registers, `g_x`, and per-token partials in a scratch buffer), then a tiled
- * kernel for `g_φ = Σ_t v_t ⊗ g_p,t` (a block of `φ` rows per workgroup,
- * tokens in order) and one that sums the other partials over tokens, both in
- * a fixed order for `g_φ`, `g_b` and the three `g_α`: deterministic, no
- * atomics.
+ * Forward: one fused kernel, one invocation per token (64
+ * per workgroup): `v·φ` and `Σv²` in one read of the token's states, the
+ * scale `1/r`, `α`, bias, sigmoid and `2·sigmoid`, and the Sinkhorn
+ * projection, all in registers. Besides `H_pre`, `H_post` and `H_res` it
+ * writes a small `saved` buffer (per token the logits `h`, `1/r` and the
+ * projection `p = v·φ`) for the backward.
+ *
+ * Backward: a kernel with one invocation per token (exact Sinkhorn backward
+ * recomputed in registers, `g_x` in one read of the states, per-token
+ * partials in a scratch buffer), then `g_φ = Σ_t v_t ⊗ g_p,t` with one
+ * invocation per row of `φ` walking the tokens in order, and a kernel that
+ * sums the other partials over tokens: `g_φ`, `g_b` and the three `g_α`
+ * are summed in a fixed order, deterministic, no atomics.
  *
  * `K = n² + 2n`. Streams (`x`, `g_x`) may be stored as f16
  * (`precision: "f16"`, needs `shader-f16`); everything else is f32 and all
@@ -32,7 +39,13 @@
  * @module
  */
 
-import type { BufferRef, MhcGpu, StreamPrecision } from "./runtime.ts";
+import {
+  bufferOf,
+  type BufferRef,
+  type MhcGpu,
+  offsetOf,
+  type StreamPrecision,
+} from "./runtime.ts";
 import type {
   MhcCoefficientGrads,
   MhcCoefficients,
@@ -55,11 +68,11 @@ import {
   checkPrecision,
 } from "./_validate.ts";
 import { checkSinkhornN } from "./sinkhorn.ts";
-import { requireStorageBuffers, streamValues } from "./_streams.ts";
+import { streamValues } from "./_streams.ts";
 import {
-  assertInvariant,
   cachedSource,
   f32Bits,
+  unrollLoops,
   withConstants,
   withPrecision,
 } from "./specialize.ts";
@@ -75,30 +88,108 @@ import {
 } from "./alphas.ts";
 
 import { sinkhornCoreWgsl } from "../kernels/sinkhorn_core.ts";
-import { coefficientsDotWgsl } from "../kernels/coefficients_dot.ts";
 import { coefficientsWgsl } from "../kernels/coefficients.ts";
 import { coefficientsBackwardWgsl } from "../kernels/coefficients_backward.ts";
 import { coefficientsGradPhiWgsl } from "../kernels/coefficients_grad_phi.ts";
+import { coefficientsGradXWgsl } from "../kernels/coefficients_grad_x.ts";
+import { coefficientsProjectWgsl } from "../kernels/coefficients_project.ts";
 import { columnSumsWgsl } from "../kernels/column_sums.ts";
 
+/** Tokens (invocations) per workgroup of the per-token kernels (`CO_WG`). */
+const CO_WG = 64;
+/** Rows of `g_φ` (invocations) per workgroup of coefficients_grad_phi.wgsl (`GP_WG`). */
+const GP_WG = 32;
+/** Tokens per sub-block of the blocked `g_φ` sums (`GP_TC`). */
+const GP_TC = 32;
 /**
- * Tiles of coefficients_dot.wgsl, within 16 KiB of workgroup memory: output
- * lanes (CO_KL), tokens per workgroup (CO_TT = 4 · 64 / CO_KL) and elements
- * of `v` per chunk (CO_CH).
+ * Tuning of the block kernels. `unrolledFmas`: the multiply-adds per
+ * invocation that an unrolled block aims at; blocks of `φ` rows (or of
+ * tokens, for `g_φ`) hold about this many divided by `K`. Larger blocks
+ * mean fewer launches and fewer passes over the running sums, but longer
+ * shaders to compile (measured on lavapipe: 768, 1536 and 3072 in
+ * bench/coefficient_variants.ts). Internal: the bench changes it to time
+ * variants; pipelines are cached by the resulting block sizes.
  */
-function tileSizes(
-  n: number,
-): { lanes: number; tokens: number; chunk: number } {
-  const lanes = n <= 4 ? 8 : 16;
-  return { lanes, tokens: 4 * 64 / lanes, chunk: n <= 6 ? 32 : 16 };
+export const coefficientTuning: { unrolledFmas: number } = {
+  unrolledFmas: 1536,
+};
+
+/**
+ * Terms per sub-block of the blocked sums over `nC` (`CO_CH`): 32, or 16 for
+ * `n > 6`.
+ */
+function blockTerms(n: number): number {
+  return n <= 6 ? 32 : 16;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Smallest count of items of `bytes` bytes whose span is a multiple of `align`. */
+function alignQuantum(bytes: number, align: number): number {
+  return align / gcd(align, bytes);
+}
+
+/** `unrolledFmas / K` rounded down to a multiple of `step`, and at least `step`. */
+function blockOf(step: number, K: number): number {
+  const target = coefficientTuning.unrolledFmas / K;
+  return Math.max(step, Math.floor(target / step) * step);
 }
 
 /**
- * Rows of `g_φ` per workgroup of coefficients_grad_phi.wgsl, its `GP_RA`
- * (written in when the source is built). The kernel's layout, 8 row groups
- * of 4 rows over 64 invocations, fixes it at 32.
+ * Rows of `φ` per block (`CO_CB`): a multiple of the sub-block `CO_CH`
+ * whose span of `φ` (`CO_CB · K` f32) keeps block offsets aligned.
  */
-const GRAD_PHI_ROWS = 32;
+function phiBlockRows(gpu: MhcGpu, c: CoefConfig): number {
+  const q = alignQuantum(c.K * 4, gpu.limits.minStorageBufferOffsetAlignment);
+  const ch = blockTerms(c.n);
+  return blockOf(q * ch / gcd(q, ch), c.K);
+}
+
+/**
+ * Tokens per block of `g_φ` (`GP_TB`): a multiple of `GP_TC` whose rows of
+ * `x` and of the scratch keep block offsets aligned.
+ */
+function gradPhiBlockTokens(gpu: MhcGpu, c: CoefConfig): number {
+  const align = gpu.limits.minStorageBufferOffsetAlignment;
+  let step = GP_TC;
+  for (const bytes of [c.n * c.C * c.es, scratchWidth(c.K) * 4]) {
+    const q = alignQuantum(bytes, align);
+    step = step * q / gcd(step, q);
+  }
+  return blockOf(step, c.K);
+}
+
+/** A buffer reference `delta` bytes further into the same buffer. */
+function shifted(ref: BufferRef, delta: number): BufferRef {
+  if (typeof ref !== "object" || ref === null) return ref;
+  return { buffer: bufferOf(ref), offset: offsetOf(ref) + delta };
+}
+
+/**
+ * Throws unless the buffer of `ref` holds `bytes` bytes from its offset
+ * (type, usage and alignment are checked by `encodeTokens`, which binds it
+ * in blocks).
+ */
+function checkSpan(
+  name: string,
+  ref: BufferRef,
+  bytes: number,
+  shape: string,
+): void {
+  if (typeof ref !== "object" || ref === null) return;
+  const buffer: unknown = bufferOf(ref);
+  if (typeof buffer !== "object" || buffer === null) return;
+  const size = (buffer as { size?: unknown }).size;
+  const offset = offsetOf(ref);
+  if (typeof size === "number" && size < offset + bytes) {
+    throw new RangeError(
+      `${name} must hold ${bytes} bytes (${shape}) from offset ${offset}, got a buffer of ${size} bytes`,
+    );
+  }
+}
 
 /** Options of the WebGPU coefficient ops. */
 export interface MhcCoefficientsGpuOptions extends MhcCoefficientsOptions {
@@ -120,9 +211,6 @@ export interface MhcCoefficientsBackwardGpuOptions
   accumulate?: boolean;
 }
 
-/** Storage buffers of the backward kernel when `α` comes from a buffer. */
-const BACKWARD_ALPHA_BUFFER_STORAGE = 9;
-
 /**
  * Buffers of {@linkcode encodeMhcCoefficients}, each with `STORAGE` usage.
  * `K = n² + 2n`.
@@ -142,8 +230,8 @@ export interface MhcCoefficientsBuffers {
   hRes: BufferRef;
   /**
    * Receives what the backward needs: {@linkcode mhcCoefficientsSavedBytes}
-   * bytes, rows of `K + 1` rounded up to a multiple of 8 f32s: per token the
-   * logits `h` (K), `1/r`, then padding.
+   * bytes, rows of `2K + 1` rounded up to a multiple of 8 f32s: per token the
+   * logits `h` (K), `1/r`, the projection `p = v·φ` (K), then padding.
    */
   saved: BufferRef;
 }
@@ -221,14 +309,17 @@ function coefConfig(
   };
 }
 
-/** Row length in f32s of `saved`: `K + 1` rounded up to a multiple of 8. */
+/** Row length in f32s of `saved`: `2K + 1` rounded up to a multiple of 8. */
 function savedWidth(K: number): number {
-  return Math.ceil((K + 1) / 8) * 8;
+  return Math.ceil((2 * K + 1) / 8) * 8;
 }
 
-/** Row length in f32s of the backward scratch: `2K + 3` rounded up to 8. */
+/**
+ * Row length in f32s of the backward scratch: `2K + 4` rounded up to 8 (the
+ * same as `2K + 3` rounded up, `2K + 3` being odd).
+ */
 function scratchWidth(K: number): number {
-  return Math.ceil((2 * K + 3) / 8) * 8;
+  return Math.ceil((2 * K + 4) / 8) * 8;
 }
 
 function checkNT(options: { n: number; T: number }): { K: number; T: number } {
@@ -240,9 +331,9 @@ function checkNT(options: { n: number; T: number }): { K: number; T: number } {
 
 /**
  * Bytes of the `saved` buffer that {@linkcode encodeMhcCoefficients} writes
- * and {@linkcode encodeMhcCoefficientsBackward} reads: `T` rows of `K + 1`
- * f32s rounded up to a multiple of 8 (`K = n² + 2n`), so that chunks of
- * tokens stay aligned.
+ * and {@linkcode encodeMhcCoefficientsBackward} reads: `T` rows of `2K + 1`
+ * f32s (the logits, `1/r` and the projection `v·φ`) rounded up to a
+ * multiple of 8 (`K = n² + 2n`), so that chunks of tokens stay aligned.
  *
  * @param options Sizes `n` and `T`.
  * @returns The byte size.
@@ -253,7 +344,7 @@ function checkNT(options: { n: number; T: number }): { K: number; T: number } {
  * import { mhcCoefficientsSavedBytes } from "@birkhoff/mhc";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(mhcCoefficientsSavedBytes({ n: 4, T: 1000 }), 1000 * 32 * 4);
+ * assertEquals(mhcCoefficientsSavedBytes({ n: 4, T: 1000 }), 1000 * 56 * 4);
  * ```
  */
 export function mhcCoefficientsSavedBytes(
@@ -288,9 +379,17 @@ export function mhcCoefficientsScratchBytes(
 }
 
 interface CoefPipelines {
+  /** The projection blocks (forward; also the convenience backward). */
+  project: GPUComputePipeline;
+  /** Forward: the per-token epilogue. Backward: the per-token gradients. */
   main: GPUComputePipeline;
+  gradX?: GPUComputePipeline;
   gradPhi?: GPUComputePipeline;
   sums?: GPUComputePipeline;
+  /** Rows of φ per block. */
+  rows: number;
+  /** Tokens per block of g_φ. */
+  tokens: number;
 }
 
 /** Which variant of the main kernel: where `α` comes from, accumulation. */
@@ -300,72 +399,112 @@ interface Variant {
   accumulate: boolean;
 }
 
+/** A pipeline of an unrolled block kernel. */
+function blockPipeline(
+  gpu: MhcGpu,
+  c: CoefConfig,
+  name: string,
+  code: string,
+  constants: Record<string, number>,
+  loops: Record<string, number>,
+): Promise<GPUComputePipeline> {
+  const key = `coefficients|${name}|n=${c.n}|${c.precision}` +
+    Object.entries(constants).map(([k, v]) => `|${k}=${v}`).join("");
+  return gpu.pipeline({
+    label: name,
+    code: cachedSource(key, () =>
+      withPrecision(
+        unrollLoops(withConstants(code, constants), loops),
+        c.precision,
+      )),
+    entryPoint: name,
+    key,
+  });
+}
+
 async function pipelines(
   gpu: MhcGpu,
   c: CoefConfig,
   backward: boolean,
   v: Variant,
 ): Promise<CoefPipelines> {
+  const { n, K } = c;
+  const rows = phiBlockRows(gpu, c);
+  const ch = blockTerms(n);
+  const project = blockPipeline(
+    gpu,
+    c,
+    "coefficients_project",
+    coefficientsProjectWgsl,
+    { N: n, CO_WG, CO_CB: rows, CO_CH: ch, SAVED_W: savedWidth(K) },
+    { K, CO_SB: rows / ch, CO_CH: ch },
+  );
   const entryPoint = backward
     ? "coefficients_backward"
     : "coefficients_forward";
   const body = backward ? coefficientsBackwardWgsl : coefficientsWgsl;
-  const tile = tileSizes(c.n);
-  const acc = backward && v.accumulate;
-  const mainKey = `coefficients|${entryPoint}|n=${c.n}|${c.precision}|${
-    alphaKey(v.alpha)
-  }${acc ? "|accumulate" : ""}`;
-  const constants: Record<string, number> = {
-    N: c.n,
-    CO_KL: tile.lanes,
-    CO_CH: tile.chunk,
-  };
-  if (backward) constants.CB_ACCUMULATE = acc ? 1 : 0;
+  const mainKey = `coefficients|${entryPoint}|n=${n}|${alphaKey(v.alpha)}`;
   const main = gpu.pipeline({
     label: entryPoint,
-    code: cachedSource(mainKey, () => {
-      // coefficients_dot.wgsl loads a chunk's x tile [CO_TT, CO_CH] in
-      // CO_TT · CO_CH / 64 rounds of whole rows.
-      assertInvariant(
-        tile.tokens <= tile.chunk,
-        `coefficients_dot.wgsl needs CO_TT <= CO_CH, got ${tile.tokens} > ${tile.chunk}`,
-      );
-      const widths: Record<string, number> = { SAVED_W: savedWidth(c.K) };
-      if (backward) widths.SCRATCH_W = scratchWidth(c.K);
-      return withPrecision(
-        withConstants(
-          sinkhornCoreWgsl + coefficientsDotWgsl + body +
-            alphaSourceWgsl(v.alpha),
-          { ...constants, ...widths },
-        ),
-        c.precision,
-      );
-    }),
+    code: cachedSource(
+      mainKey,
+      () =>
+        withConstants(sinkhornCoreWgsl + body + alphaSourceWgsl(v.alpha), {
+          N: n,
+          CO_WG,
+          SAVED_W: savedWidth(K),
+          ...(backward ? { SCRATCH_W: scratchWidth(K) } : {}),
+        }),
+    ),
     entryPoint,
     key: mainKey,
   });
-  if (!backward) return { main: await main };
-  const gradPhiKey = `coefficients|grad_phi|n=${c.n}|${c.precision}`;
-  const gradPhi = gpu.pipeline({
-    label: "coefficients_grad_phi",
-    code: cachedSource(gradPhiKey, () =>
-      withPrecision(
-        withConstants(coefficientsGradPhiWgsl, {
-          N: c.n,
-          GP_RA: GRAD_PHI_ROWS,
-        }),
-        c.precision,
-      )),
-    entryPoint: "coefficients_grad_phi",
-    key: gradPhiKey,
-  });
+  if (!backward) {
+    return {
+      project: await project,
+      main: await main,
+      rows,
+      tokens: 0,
+    };
+  }
+  const tokens = gradPhiBlockTokens(gpu, c);
+  const gradX = blockPipeline(
+    gpu,
+    c,
+    "coefficients_grad_x",
+    coefficientsGradXWgsl,
+    {
+      N: n,
+      CO_WG,
+      CO_CB: rows,
+      CB_ACCUMULATE: v.accumulate ? 1 : 0,
+      SCRATCH_W: scratchWidth(K),
+    },
+    { K, CO_CB: rows },
+  );
+  const gradPhi = blockPipeline(
+    gpu,
+    c,
+    "coefficients_grad_phi",
+    coefficientsGradPhiWgsl,
+    { N: n, GP_WG, GP_TB: tokens, GP_TC, SCRATCH_W: scratchWidth(K) },
+    { K, GP_SB: tokens / GP_TC, GP_TC },
+  );
   const sums = gpu.pipeline({
     label: "column_sums",
     code: columnSumsWgsl,
     entryPoint: "column_sums",
     key: "column_sums",
   });
-  return { main: await main, gradPhi: await gradPhi, sums: await sums };
+  return {
+    project: await project,
+    main: await main,
+    gradX: await gradX,
+    gradPhi: await gradPhi,
+    sums: await sums,
+    rows,
+    tokens,
+  };
 }
 
 function shapes(c: CoefConfig) {
@@ -382,6 +521,51 @@ function shapes(c: CoefConfig) {
   };
 }
 
+/**
+ * The projection blocks: `p = v·φ` and `Σv²` of every token into its row
+ * of `b.saved`, one block of `p.rows` rows of `φ` per launch, in order.
+ */
+function recordProject(
+  gpu: MhcGpu,
+  encoder: GPUCommandEncoder,
+  p: CoefPipelines,
+  b: { x: BufferRef; phi: BufferRef; saved: BufferRef },
+  c: CoefConfig,
+  label: string,
+): void {
+  const { n, C, K } = c;
+  const s = shapes(c);
+  const nc = n * C;
+  checkSpan("phi", b.phi, nc * K * 4, s.phi);
+  for (let c0 = 0; c0 < nc; c0 += p.rows) {
+    const rows = Math.min(p.rows, nc - c0);
+    gpu.encodeTokens(encoder, {
+      label,
+      pipeline: p.project,
+      T: c.T,
+      buffers: [
+        { name: "x", ref: b.x, bytesPerToken: nc * c.es, shape: s.x },
+        {
+          name: "phi",
+          ref: shifted(b.phi, c0 * K * 4),
+          bytesPerToken: 0,
+          size: rows * K * 4,
+          shape: s.phi,
+        },
+        {
+          name: "saved",
+          ref: b.saved,
+          bytesPerToken: savedWidth(K) * 4,
+          shape: s.saved,
+        },
+      ],
+      workgroups: (tokens) => Math.ceil(tokens / CO_WG),
+      params: (tokens) =>
+        new Uint32Array([tokens, nc, c0, rows, c0 === 0 ? 1 : 0]),
+    });
+  }
+}
+
 function recordForward(
   gpu: MhcGpu,
   encoder: GPUCommandEncoder,
@@ -392,21 +576,12 @@ function recordForward(
 ): void {
   const { n, C, K } = c;
   const s = shapes(c);
-  const eps = f32Bits(c.sinkhorn.eps);
-  const tt = tileSizes(n).tokens;
+  recordProject(gpu, encoder, p, b, c, "mhcCoefficients projection");
   gpu.encodeTokens(encoder, {
     label: "mhcCoefficients",
     pipeline: p.main,
     T: c.T,
     buffers: [
-      { name: "x", ref: b.x, bytesPerToken: n * C * c.es, shape: s.x },
-      {
-        name: "phi",
-        ref: b.phi,
-        bytesPerToken: 0,
-        size: n * C * K * 4,
-        shape: s.phi,
-      },
       {
         name: "bias",
         ref: b.bias,
@@ -425,14 +600,14 @@ function recordForward(
       },
       ...alphaBindings(alphas),
     ],
-    workgroups: (tokens) => Math.ceil(tokens / tt),
+    workgroups: (tokens) => Math.ceil(tokens / CO_WG),
     params: (tokens) =>
       new Uint32Array([
         tokens,
         n * C,
         c.sinkhorn.iterations,
         f32Bits(c.sinkhorn.tolerance),
-        eps,
+        f32Bits(c.sinkhorn.eps),
         f32Bits(c.normEps),
         ...alphaWords(alphas),
       ]),
@@ -447,34 +622,25 @@ function recordBackward(
   alphas: AlphaSource,
   c: CoefConfig,
 ): void {
-  const { n, C, K } = c;
+  const { n, C, K, T } = c;
   const s = shapes(c);
-  const eps = f32Bits(c.sinkhorn.eps);
-  const tt = tileSizes(n).tokens;
+  const nc = n * C;
   const width = scratchWidth(K);
+  const rowBytes = nc * c.es;
   // The reduction kernels loop when the grid holds fewer workgroups.
   const maxGrid = gpu.limits.maxComputeWorkgroupsPerDimension ** 2;
-  const x = { name: "x", ref: b.x, bytesPerToken: n * C * c.es, shape: s.x };
   const scratch = {
     name: "scratch",
     ref: b.scratch,
     bytesPerToken: width * 4,
     shape: s.scratch,
   };
-  // Per token: g_x and the partials of the parameter gradients.
+  // Per token: g_h, g_p, the α partial sums and the coefficient of v.
   gpu.encodeTokens(encoder, {
     label: "mhcCoefficientsBackward",
     pipeline: p.main,
-    T: c.T,
+    T,
     buffers: [
-      x,
-      {
-        name: "phi",
-        ref: b.phi,
-        bytesPerToken: 0,
-        size: n * C * K * 4,
-        shape: s.phi,
-      },
       {
         name: "saved",
         ref: b.saved,
@@ -494,48 +660,85 @@ function recordBackward(
         bytesPerToken: n * n * 4,
         shape: s.tnn,
       },
-      { name: "gradX", ref: b.gradX, bytesPerToken: n * C * c.es, shape: s.x },
       scratch,
       ...alphaBindings(alphas),
     ],
-    workgroups: (tokens) => Math.ceil(tokens / tt),
+    workgroups: (tokens) => Math.ceil(tokens / CO_WG),
     params: (tokens) =>
       new Uint32Array([
         tokens,
-        n * C,
+        nc,
         c.sinkhorn.iterations,
         f32Bits(c.sinkhorn.tolerance),
-        eps,
+        f32Bits(c.sinkhorn.eps),
         ...alphaWords(alphas),
       ]),
   });
-  // g_φ = Σ_t v_t ⊗ g_p[t]: one workgroup per block of φ rows, tokens in
-  // order; a later chunk of tokens adds to the earlier ones.
-  const entries = n * C * K;
-  gpu.encodeTokens(encoder, {
-    label: "mhcCoefficientsBackward gradPhi",
-    pipeline: p.gradPhi!,
-    T: c.T,
-    buffers: [
-      x,
-      scratch,
-      {
-        name: "gradPhi",
-        ref: b.gradPhi,
-        bytesPerToken: 0,
-        size: entries * 4,
-        shape: s.phi,
-      },
-    ],
-    workgroups: () => Math.ceil(n * C / GRAD_PHI_ROWS),
-    params: (tokens, first) =>
-      new Uint32Array([tokens, n * C, first > 0 ? 1 : 0, width]),
-  });
+  // g_x = φ·g_p + coef·v, one block of φ rows per launch.
+  checkSpan("phi", b.phi, nc * K * 4, s.phi);
+  for (let c0 = 0; c0 < nc; c0 += p.rows) {
+    const rows = Math.min(p.rows, nc - c0);
+    gpu.encodeTokens(encoder, {
+      label: "mhcCoefficientsBackward gradX",
+      pipeline: p.gradX!,
+      T,
+      buffers: [
+        { name: "x", ref: b.x, bytesPerToken: rowBytes, shape: s.x },
+        {
+          name: "phi",
+          ref: shifted(b.phi, c0 * K * 4),
+          bytesPerToken: 0,
+          size: rows * K * 4,
+          shape: s.phi,
+        },
+        scratch,
+        { name: "gradX", ref: b.gradX, bytesPerToken: rowBytes, shape: s.x },
+      ],
+      workgroups: (tokens) => Math.ceil(tokens / CO_WG),
+      params: (tokens) => new Uint32Array([tokens, nc, c0, rows]),
+    });
+  }
+  // g_φ = Σ_t v_t ⊗ g_p[t]: one invocation per row of φ, one block of
+  // tokens per launch, in token order; later blocks add to the sum so far.
+  checkSpan("x", b.x, T * rowBytes, s.x);
+  checkSpan("scratch", b.scratch, T * width * 4, s.scratch);
+  for (let t0 = 0; t0 < T; t0 += p.tokens) {
+    const count = Math.min(p.tokens, T - t0);
+    gpu.encodeTokens(encoder, {
+      label: "mhcCoefficientsBackward gradPhi",
+      pipeline: p.gradPhi!,
+      T: count,
+      buffers: [
+        {
+          name: "x",
+          ref: shifted(b.x, t0 * rowBytes),
+          bytesPerToken: rowBytes,
+          shape: s.x,
+        },
+        {
+          name: "scratch",
+          ref: shifted(b.scratch, t0 * width * 4),
+          bytesPerToken: width * 4,
+          shape: s.scratch,
+        },
+        {
+          name: "gradPhi",
+          ref: b.gradPhi,
+          bytesPerToken: 0,
+          size: nc * K * 4,
+          shape: s.phi,
+        },
+      ],
+      workgroups: () => Math.ceil(nc / GP_WG),
+      params: (tokens, first) =>
+        new Uint32Array([tokens, nc, t0 + first > 0 ? 1 : 0]),
+    });
+  }
   // g_b = Σ_t g_h[t] and g_α = Σ_t (α partials)[t]: one workgroup per column.
   gpu.encodeTokens(encoder, {
     label: "mhcCoefficientsBackward gradBias gradAlpha",
     pipeline: p.sums!,
-    T: c.T,
+    T,
     buffers: [
       scratch,
       {
@@ -569,13 +772,13 @@ function recordBackward(
  * `alphas` may be numbers, or a buffer holding `[α_pre, α_post, α_res]` as
  * 3 f32 (`STORAGE` usage, offset a multiple of
  * `minStorageBufferOffsetAlignment`) that the kernel reads when it runs: for
- * `α` trained on the GPU, with no new uniform buffer per value. That
- * variant binds 8 storage buffers (the default limit); with numbers, 7.
+ * `α` trained on the GPU, with no new uniform buffer per value. No launch
+ * binds more than 6 storage buffers.
  *
  * @param gpu The runtime.
  * @param encoder The caller's command encoder; nothing is submitted.
  * @param buffers Inputs `x`, `phi`, `bias`; outputs `hPre`, `hPost`, `hRes`
- *   and `saved` (per token the logits, then `1/r`; see
+ *   and `saved` (per token the logits, `1/r` and `v·φ`; see
  *   {@linkcode mhcCoefficientsSavedBytes}).
  * @param alphas The three `α` of the site, as numbers or as a buffer of 3
  *   f32.
@@ -653,11 +856,8 @@ export async function encodeMhcCoefficients(
  * atomics).
  *
  * `alphas` may be numbers or a buffer of 3 f32 `[α_pre, α_post, α_res]`,
- * as for {@linkcode encodeMhcCoefficients}. The buffer variant binds 9
- * storage buffers in one shader, one more than WebGPU's default limit: the
- * device needs `maxStorageBuffersPerShaderStage >= 9` (`MhcGpu.create()`
- * without a device requests the adapter's limit; otherwise a `GpuError` of
- * kind `"unsupported"` says so). With numbers it binds 8.
+ * as for {@linkcode encodeMhcCoefficients}. No launch binds more than 6
+ * storage buffers, so WebGPU's default limits suffice.
  *
  * With `accumulate: true` the gradient of `x` is added to the values already
  * in `gradX` (e.g. when several paths through `x` are summed into one
@@ -676,8 +876,7 @@ export async function encodeMhcCoefficients(
  * @throws {TypeError} When a buffer is missing or lacks `STORAGE` usage,
  *   `alphas` is neither numbers nor a buffer, or `accumulate` is not a
  *   boolean.
- * @throws {GpuError} When f16 is asked for without `shader-f16`, or `α`
- *   comes from a buffer and the device allows fewer than 9 storage buffers.
+ * @throws {GpuError} When f16 is asked for without `shader-f16`.
  *
  * @example Backward on GPU buffers
  * ```ts ignore
@@ -714,7 +913,7 @@ export async function encodeMhcCoefficients(
  * ```ts ignore
  * import { encodeMhcCoefficientsBackward, MhcGpu } from "@birkhoff/mhc";
  *
- * const gpu = await MhcGpu.create(); // requests maxStorageBuffersPerShaderStage
+ * const gpu = await MhcGpu.create();
  * // buffers as in the first example; gradX already holds the post backward's
  * // gradient of x, and alphas is a 12-byte STORAGE buffer [α_pre, α_post, α_res]:
  * // await encodeMhcCoefficientsBackward(gpu, encoder, buffers, alphas,
@@ -732,13 +931,6 @@ export async function encodeMhcCoefficientsBackward(
   const accumulate = checkOptionalBoolean("accumulate", options.accumulate);
   checkObject("buffers", buffers);
   const a = checkAlphaSource(alphas, "alphas");
-  if (a.kind === "buffer") {
-    requireStorageBuffers(
-      gpu,
-      BACKWARD_ALPHA_BUFFER_STORAGE,
-      "mhcCoefficientsBackward with α in a buffer",
-    );
-  }
   const p = await pipelines(gpu, c, true, { alpha: a, accumulate });
   recordBackward(gpu, encoder, p, buffers, a, c);
 }
@@ -931,6 +1123,15 @@ export async function mhcCoefficientsBackwardGpu(
         gradAlpha: ctx.output(12, "gradAlpha"),
         scratch: ctx.output(mhcCoefficientsScratchBytes({ n, T }), "scratch"),
       };
+      // The forward's logits and 1/r are given; its projection is not.
+      recordProject(
+        gpu,
+        ctx.encoder,
+        p,
+        b,
+        c,
+        "mhcCoefficientsBackward projection",
+      );
       recordBackward(gpu, ctx.encoder, p, b, a, c);
       return [
         { buffer: b.gradX as GPUBuffer, bytes: xBytes },

@@ -213,3 +213,67 @@ export function f32Bits(value: number): number {
   scratchF32[0] = value;
   return scratchU32[0];
 }
+
+const UNROLL = "// @unroll";
+const FOR = /^(\s*)for \(var (\w+) = 0u; \2 < (\w+); \2\+\+\) \{\s*$/;
+
+/**
+ * Returns `code` with every loop marked by a `// @unroll` line unrolled:
+ * the marked line must be followed by `for (var v = 0u; v < BOUND; v++) {`
+ * where `BOUND` is a key of `bounds` (or a literal such as `4u`), and the loop
+ * becomes `BOUND` copies of its body, each in its own braces, with the
+ * variable `v` replaced by the literal index (`3u`). Loops are unrolled
+ * from the last marker up, so nested marked loops unroll inside out. The
+ * source as written (loops) stays valid WGSL with the same meaning.
+ * Internal.
+ *
+ * A shader compiler then sees constant indices: in the coefficient kernels
+ * the reads of the bound block of `φ` become uniform loads, which a CPU
+ * adapter such as lavapipe turns into one scalar load broadcast to the
+ * SIMD lanes instead of one load per lane.
+ *
+ * @param code WGSL source.
+ * @param bounds Loop bound name → trip count.
+ * @returns The unrolled source.
+ * @throws {Error} When a marker is not followed by a loop of that form, its
+ *   bound is unknown, or its braces do not close.
+ */
+export function unrollLoops(
+  code: string,
+  bounds: Record<string, number>,
+): string {
+  const lines = code.split("\n");
+  for (let m = lines.length - 1; m >= 0; m--) {
+    if (lines[m].trim() !== UNROLL) continue;
+    const head = FOR.exec(lines[m + 1] ?? "");
+    if (!head) {
+      throw new Error(
+        `"${UNROLL}" must precede "for (var v = 0u; v < BOUND; v++) {"`,
+      );
+    }
+    const [, indent, v, bound] = head;
+    const literal = /^(\d+)u?$/.exec(bound);
+    const count = literal ? Number(literal[1]) : bounds[bound];
+    if (count === undefined) {
+      throw new Error(`unrolled loop bound ${bound} has no value`);
+    }
+    let depth = 0, end = -1;
+    for (let i = m + 1; i < lines.length && end < 0; i++) {
+      for (const ch of lines[i]) {
+        if (ch === "{") depth++;
+        if (ch === "}" && --depth === 0) end = i;
+      }
+    }
+    if (end < 0) throw new Error(`unrolled loop over ${v} does not close`);
+    const body = lines.slice(m + 2, end);
+    const name = new RegExp(`\\b${v}\\b`, "g");
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) {
+      out.push(`${indent}{`);
+      for (const l of body) out.push(l.replace(name, `${i}u`));
+      out.push(`${indent}}`);
+    }
+    lines.splice(m, end - m + 1, ...out);
+  }
+  return lines.join("\n");
+}

@@ -5,129 +5,98 @@
 export const coefficientsGradPhiWgsl: string = `// Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
 // g_φ[a, k] = Σ_t v_t[a] · g_p[t, k]: the φ gradient of the mHC coefficient
-// pass, a [nC, T] × [T, K] product, summed over tokens in a fixed order
-// (deterministic, no atomics). One workgroup of 64 invocations per block of
-// GP_RA rows of g_φ (all K columns); it walks the dispatch's tokens in
-// chunks of GP_TC: the invocations load the chunk's x columns [GP_TC, GP_RA]
-// (consecutive invocations read consecutive elements of a token's row) and
-// its g_p rows [GP_TC, K] (from the backward scratch) into workgroup memory,
-// then each invocation accumulates a register micro-tile of 4 rows (the
-// components of a vec4) × GP_KJ columns (invocation w: rows w / 8 + 8·i,
-// columns w % 8 + 8·j). A
-// chunk's partial sum is added to the running total (blocked summation).
-// When the host splits the tokens into chunks, the chunks run in order and
-// each after the first adds to the sum so far (\`accumulate\`).
+// pass, a tall outer-product sum ([nC, T] × [T, K]), summed over tokens in a
+// fixed order (deterministic, no atomics). One block of at most GP_TB
+// tokens per dispatch: the host binds the block's x rows and scratch rows
+// and dispatches the blocks in token order; each adds its sums to g_φ (the
+// first block overwrites it).
+//
+// One invocation per row a of g_φ (GP_WG per workgroup), its K sums in
+// registers. The loops marked \`@unroll\` are unrolled by the host, so every
+// g_p index is a constant: one uniform load for the whole workgroup (see
+// coefficients_project.wgsl), while the invocations read neighbouring
+// elements of each token's row of x. The sums are blocked: a sub-block's
+// partial sum (GP_TC tokens) is added to the running total, in order.
+// Tokens past \`tokens\` (a short last block) contribute zeros: their x values
+// are replaced by 0 with select(). No workgroup memory, no barrier.
+// Assembled as this file alone; the host sets N, GP_WG, GP_TB and GP_TC and
+// unrolls.
 //
 // Per token, in elements: reads nC (x, once over all workgroups) +
-// K · nC / GP_RA (g_p); writes nothing per token (nC·K once per dispatch).
+// K · nC / GP_WG (g_p); writes nothing per token (nC·K per block).
 
 /** Element type of the streams: f32, or f16 when the host enables it. */
 alias XT = f32;
 
-/** Streams n (the host rewrites this line for each pipeline). */
+/** Streams n (host-set). */
 const N: u32 = 4u;
 const K: u32 = N * N + 2u * N;
-/** K rounded up to the 8 column lanes. */
-const GP_KP: u32 = (K + 7u) / 8u * 8u;
-/** Row stride of the shared g_p tile (odd: no bank conflicts). */
-const GP_KS: u32 = GP_KP + 1u;
-const GP_KJ: u32 = GP_KP / 8u;
-/** Rows of g_φ per workgroup: 8 row groups × 4 (set by the host). */
-const GP_RA: u32 = 32u;
-/** Row stride of the shared x tile. */
-const GP_XS: u32 = GP_RA + 1u;
-/** Tokens per chunk. */
+/** Rows of g_φ (invocations) per workgroup (host-set). */
+const GP_WG: u32 = 32u;
+/** Tokens per block (host-set; a multiple of GP_TC). */
+const GP_TB: u32 = 64u;
+/** Tokens per sub-block of the blocked sums (host-set). */
 const GP_TC: u32 = 32u;
-
-/** A micro-tile: [column j] → the values of the invocation's 4 rows. */
-alias GpTile = array<vec4f, GP_KJ>;
+/** Sub-blocks per block. */
+const GP_SB: u32 = GP_TB / GP_TC;
+/** Row length of \`scratch\`: 2K + 4 rounded up to a multiple of 8. */
+const SCRATCH_W: u32 = 56u; // set by the host (n = 4)
 
 struct GradPhiParams {
-  /** Tokens of this dispatch. */
+  /** Tokens of this block (at most GP_TB). */
   tokens: u32,
   /** n·C. */
   nc: u32,
-  /** 1: add to g_φ (a later chunk); 0: overwrite it. */
+  /** 1: add to g_φ (a later block); 0: overwrite it. */
   accumulate: u32,
-  /** Row length of the scratch buffer (>= 2K + 3). */
-  width: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: GradPhiParams;
-/** Residual states [T, n, C]. */
+/** Residual states of the block's tokens, [tokens, n, C]. */
 @group(0) @binding(1) var<storage, read> x: array<XT>;
-/** Backward scratch [T, width]; g_p is at columns K + 3 … 2K + 2. */
+/** Backward scratch of the block's tokens; g_p at columns K + 3 … 2K + 2. */
 @group(0) @binding(2) var<storage, read> scratch: array<f32>;
 /** g_φ, [nC, K]. */
 @group(0) @binding(3) var<storage, read_write> g_phi: array<f32>;
 
-/** The chunk's x columns, [GP_TC][GP_XS]. */
-var<workgroup> gp_x: array<f32, GP_TC * GP_XS>;
-/** The chunk's g_p rows, [GP_TC][GP_KS] (columns K … stay 0). */
-var<workgroup> gp_g: array<f32, GP_TC * GP_KS>;
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(GP_WG)
 fn coefficients_grad_phi(
   @builtin(local_invocation_index) w: u32,
   @builtin(workgroup_id) wg: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let a0 = (wg.x + wg.y * nwg.x) * GP_RA;
   let nc = params.nc;
   let tokens = params.tokens;
-  if (a0 >= nc) {
-    return; // the whole workgroup: uniform
+  let a_in = (wg.x + wg.y * nwg.x) * GP_WG + w;
+  // Rows past nC compute on the last row (loads in bounds) and store nothing.
+  let a = min(a_in, nc - 1u);
+  var acc: array<f32, K>;
+  // @unroll
+  for (var sb = 0u; sb < GP_SB; sb++) {
+    var part = array<f32, K>(); // explicit: zeroed on every sub-block
+    // @unroll
+    for (var tu = 0u; tu < GP_TC; tu++) {
+      let j = sb * GP_TC + tu;
+      let v = select(0.0, f32(x[min(j, tokens - 1u) * nc + a]), j < tokens);
+      // @unroll
+      for (var ku = 0u; ku < K; ku++) {
+        part[ku] = fma(v, scratch[j * SCRATCH_W + K + 3u + ku], part[ku]);
+      }
+    }
+    // @unroll
+    for (var ku = 0u; ku < K; ku++) {
+      acc[ku] += part[ku];
+    }
   }
-  let width = params.width;
-  let ag = w / 8u;
-  let kg = w % 8u;
-  var acc = GpTile();
-  for (var t0 = 0u; t0 < tokens; t0 += GP_TC) {
-    for (var i = 0u; i < GP_TC * GP_RA / 64u; i++) {
-      let e = w + 64u * i;
-      let t = e / GP_RA;
-      let a = e % GP_RA;
-      var v = 0.0;
-      if (t0 + t < tokens && a0 + a < nc) {
-        v = f32(x[(t0 + t) * nc + a0 + a]);
+  if (a_in < nc) {
+    // @unroll
+    for (var ku = 0u; ku < K; ku++) {
+      let idx = a * K + ku;
+      var s = acc[ku];
+      if (params.accumulate != 0u) {
+        s += g_phi[idx];
       }
-      gp_x[t * GP_XS + a] = v;
-    }
-    for (var e = w; e < GP_TC * K; e += 64u) {
-      let t = e / K;
-      let k = e % K;
-      var v = 0.0;
-      if (t0 + t < tokens) {
-        v = scratch[(t0 + t) * width + K + 3u + k];
-      }
-      gp_g[t * GP_KS + k] = v;
-    }
-    workgroupBarrier();
-    var part = GpTile(); // explicit: zeroed on every chunk
-    for (var t = 0u; t < GP_TC; t++) {
-      let r = t * GP_XS + ag;
-      let xv = vec4f(gp_x[r], gp_x[r + 8u], gp_x[r + 16u], gp_x[r + 24u]);
-      for (var j = 0u; j < GP_KJ; j++) {
-        part[j] = fma(xv, vec4f(gp_g[t * GP_KS + kg + 8u * j]), part[j]);
-      }
-    }
-    for (var j = 0u; j < GP_KJ; j++) {
-      acc[j] += part[j];
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let a = a0 + ag + 8u * i;
-    for (var j = 0u; j < GP_KJ; j++) {
-      let k = kg + 8u * j;
-      if (a < nc && k < K) {
-        let idx = a * K + k;
-        var s = acc[j][i];
-        if (params.accumulate != 0u) {
-          s += g_phi[idx];
-        }
-        g_phi[idx] = s;
-      }
+      g_phi[idx] = s;
     }
   }
 }

@@ -282,10 +282,14 @@ const SETTINGS: [number, number, number, number, number, Kind][] = [
   [5, 64, 19, 20, 0, "pm80"],
   [2, 7, 1500, 20, 0, "normal"],
   [4, 72, 150, 20, 0, "normal"],
+  [4, 72, 128, 20, 0, "normal"],
 ];
 
 const FORWARD = "mhcCoefficients";
+const PROJECTION = "mhcCoefficients projection";
 const BACKWARD = "mhcCoefficientsBackward";
+const BACKWARD_PROJECTION = "mhcCoefficientsBackward projection";
+const GRAD_X = "mhcCoefficientsBackward gradX";
 const GRAD_PHI = "mhcCoefficientsBackward gradPhi";
 const SUMS = "mhcCoefficientsBackward gradBias gradAlpha";
 const chunked = (label: string): SplitExpectation => ({ label, grid2d: false });
@@ -293,41 +297,57 @@ const grid2d = (label: string): SplitExpectation => ({ label, grid2d: true });
 
 /**
  * The launches that run in chunks (and on 2D grids) on the webgpu-split
- * backend (64 KiB bindings, 8 workgroups per dimension), by `n×C×T`. A
- * workgroup of the token kernels takes 32 tokens (n ≤ 4), g_φ one block of
- * 32 rows of φ, the column sums one of the K + 3 columns.
+ * backend (64 KiB bindings, 8 workgroups per dimension, offsets aligned to
+ * 256 bytes), by `n×C×T`. The launches that read x are the projection
+ * blocks (forward, and the convenience backward's recomputation of `v·φ`)
+ * and the g_x blocks, one launch per block of φ rows, and the g_φ blocks,
+ * one launch per block of tokens (64 tokens for n = 4, 192 for n = 2); the
+ * per-token launches (the forward's epilogue, the backward's gradients of
+ * the logits) read only a few floats per token. A workgroup of the
+ * per-token and block launches takes 64 tokens, of g_φ 32 rows of φ.
  *
- * - 4×64×150: x takes 1 KiB per token, so chunks of 64 tokens (2 workgroups)
- *   for every token kernel; g_φ has 8 blocks; the column sums (224 B per
- *   token) fit one chunk, on 27 workgroups.
+ * - 4×64×150: x takes 1 KiB per token, so chunks of 64 tokens (1
+ *   workgroup) for the projection and g_x blocks; the g_φ blocks of 64
+ *   tokens fit one binding.
  * - 3×37×150: chunks of 128 tokens (444 B per token, offsets aligned every
- *   64 tokens), 4 workgroups.
- * - 2×7×1500: 64 B per token in the forward, so chunks of 1024 tokens, 32
- *   workgroups (8 × 4); 96 B of scratch per token in the backward, so chunks
- *   of 672 tokens (21 workgroups) and of 680 for the column sums, whose 11
- *   columns need a 6 × 2 grid: a later chunk adds to the sums so far.
- * - 4×72×150: 288 rows of φ are 9 blocks: g_φ on a 5 × 2 grid, in chunks
- *   of 48 tokens.
+ *   64 tokens), 2 workgroups.
+ * - 2×7×1500: 96 B per token of `saved` and of scratch, so chunks of 672
+ *   tokens (11 workgroups, a 6 × 2 grid) for every token launch, and of 680
+ *   for the column sums, whose 11 columns need a 6 × 2 grid: a later chunk
+ *   adds to the sums so far.
+ * - 4×72×150: x takes 1152 B per token, so chunks of 56 tokens.
+ * - 4×72×128: the two g_φ blocks of 64 tokens exceed a binding, so each
+ *   runs in chunks of 56 and 8 tokens (a later chunk adds to the sums so
+ *   far), and 288 rows of φ are 9 workgroups: a 5 × 2 grid.
  */
 const SPLITS: Record<
   string,
   { forward: SplitExpectation[]; backward: SplitExpectation[] }
 > = {
   "4x64x150": {
-    forward: [chunked(FORWARD)],
-    backward: [chunked(BACKWARD), chunked(GRAD_PHI)],
+    forward: [chunked(PROJECTION)],
+    backward: [chunked(BACKWARD_PROJECTION), chunked(GRAD_X)],
   },
   "3x37x150": {
-    forward: [chunked(FORWARD)],
-    backward: [chunked(BACKWARD), chunked(GRAD_PHI)],
+    forward: [chunked(PROJECTION)],
+    backward: [chunked(BACKWARD_PROJECTION), chunked(GRAD_X)],
   },
   "2x7x1500": {
-    forward: [grid2d(FORWARD)],
-    backward: [grid2d(BACKWARD), chunked(GRAD_PHI), grid2d(SUMS)],
+    forward: [grid2d(PROJECTION), grid2d(FORWARD)],
+    backward: [
+      grid2d(BACKWARD_PROJECTION),
+      grid2d(BACKWARD),
+      grid2d(GRAD_X),
+      grid2d(SUMS),
+    ],
   },
   "4x72x150": {
-    forward: [chunked(FORWARD)],
-    backward: [chunked(BACKWARD), grid2d(GRAD_PHI)],
+    forward: [chunked(PROJECTION)],
+    backward: [chunked(GRAD_X)],
+  },
+  "4x72x128": {
+    forward: [chunked(PROJECTION)],
+    backward: [chunked(GRAD_X), grid2d(GRAD_PHI)],
   },
 };
 

@@ -1,3 +1,6 @@
+// Bench copy of wgsl/coefficients_dot.wgsl as it was before issue 11 (commit 62a3226),
+// kept as the "before" row of the report's variants tables. Not used by the library.
+//
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
 // The projection p = v·φ of a TILE of tokens (SPEC §3): v = vec(x) of each
