@@ -715,12 +715,15 @@ async function writeResults(
       text = "# Benchmark results\n";
     }
   }
-  text = replaceBlock(
-    text,
-    `bench:report ${section}`,
-    lines,
-    `## Measured: ${section}`,
-  );
+  // `--only train` measures no kernel: keep the kernel tables as they are.
+  if (rows.length) {
+    text = replaceBlock(
+      text,
+      `bench:report ${section}`,
+      lines,
+      `## Measured: ${section}`,
+    );
+  }
   if (variants.length) {
     text = replaceBlock(text, `bench:variants ${section}`, [
       `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date})._`,
