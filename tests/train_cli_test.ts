@@ -186,8 +186,9 @@ describe("Ctrl-C during training", () => {
           stderr: "piped",
           env: { NO_COLOR: "1" },
         }).spawn();
-        // Wait until some steps are logged, then press Ctrl-C.
-        for (let i = 0; i < 600; i++) {
+        // Wait until some steps are logged (the WebGPU trainer first
+        // compiles its pipelines), then press Ctrl-C.
+        for (let i = 0; i < 9000; i++) {
           await new Promise((r) => setTimeout(r, 20));
           const seen = await losses(`${dir}/cut`).catch(() => []);
           if (seen.length >= 20) break;
