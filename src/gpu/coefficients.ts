@@ -112,7 +112,7 @@ export interface CoefficientTuning {
   unrolledFmas: number;
   /**
    * Outputs of the projection summed per pass over a block of `φ` rows
-   * (`x` is read once per pass); `K` when it does not divide `K`.
+   * (`x` is read once per pass); `K` when 0 or not a divisor of `K`.
    */
   projectOutputs: number;
   /** Read and write `x` and `g_x` as vec4 when `C % 4 == 0`. */
@@ -148,7 +148,7 @@ export interface CoefficientTuning {
  */
 export const coefficientTuning: CoefficientTuning = {
   unrolledFmas: 1536,
-  projectOutputs: 24,
+  projectOutputs: 0,
   vectorX: true,
   vectorPhi: false,
   vectorGradP: true,
