@@ -219,6 +219,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
   readonly #saved: (Saved<A> | undefined)[];
   readonly #T: number[];
   #scratch?: Scratch<A>;
+  readonly #maxTokens: number;
   readonly #prof?: Profiler;
 
   /**
@@ -228,6 +229,8 @@ export class ReferenceStreamConnection<A extends FloatArray>
    * @param sites Parameter views of every site, in network order.
    * @param iterations Sinkhorn-Knopp iterations (mHC).
    * @param profiler Optional per-op timer.
+   * @param maxTokens Tokens the buffers are first sized for (they grow
+   *   when a call has more).
    */
   constructor(
     mode: "hc" | "mhc",
@@ -236,6 +239,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
     sites: SiteTensors<A>[],
     iterations: number,
     profiler?: Profiler,
+    maxTokens = 1,
   ) {
     this.mode = mode;
     this.n = n;
@@ -245,6 +249,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
     this.#saved = new Array(sites.length);
     this.#T = new Array(sites.length).fill(0);
     this.#prof = profiler;
+    this.#maxTokens = maxTokens;
   }
 
   #alloc(length: number): A {
@@ -257,6 +262,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
     const have = this.#saved[site];
     if (have !== undefined && have.cap >= T) return have;
     const { n } = this, K = n * n + 2 * n;
+    T = Math.max(T, this.#maxTokens);
     const saved: Saved<A> = {
       cap: T,
       hPre: this.#alloc(T * n),
@@ -276,6 +282,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
     const have = this.#scratch;
     if (have !== undefined && have.cap >= T) return have;
     const { n } = this, C = this.#C, K = n * n + 2 * n;
+    T = Math.max(T, this.#maxTokens);
     this.#scratch = {
       cap: T,
       preX: this.#alloc(T * n * C),

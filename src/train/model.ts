@@ -291,6 +291,7 @@ export class Model<A extends FloatArray> {
         sites,
         cfg.sinkhornIters,
         this.#prof,
+        maxBatch * T,
       );
     }
     const BT = maxBatch * T;
