@@ -463,7 +463,7 @@ function goals(
     );
   }
   out.push(
-    "- Not figures of this report: the reference's output arrays (issue 11 point 6) and a real GPU's figures (point 7, bench/device.sh).",
+    "- Not figures of this report: the reference's output arrays (issue 11 point 6: `deno run bench/reference_out.ts`, figures in the prose of bench/RESULTS.md, \"The reference's output arrays\") and a real GPU's figures (point 7, bench/device.sh).",
   );
   return out;
 }
