@@ -37,6 +37,8 @@ import {
   relError,
 } from "./_data.ts";
 import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
+import { shaderCopy } from "./_copy.ts";
+import { encodeUnfusedPost } from "./unfused_post.ts";
 
 const variantsWgsl = await Deno.readTextFile(
   new URL("./kernels/post_variants.wgsl", import.meta.url),
@@ -47,9 +49,17 @@ interface Variant {
   /** Row label. */
   name: string;
   /** `"library"` runs `encodeMhcPost`; otherwise an entry point of post_variants.wgsl. */
-  entry: "library" | "flat" | "per_token" | "per_token_wg";
-  /** Override constants (WG, VPT, TPW). */
-  constants?: { WG?: number; VPT?: number; TPW?: number };
+  entry:
+    | "library"
+    | "flat"
+    | "per_token"
+    | "per_token_wg"
+    | "per_token_uniform"
+    | "lanes"
+    | "lanes_fma"
+    | "lanes_vpt";
+  /** Override constants (WG, VPT, TPW, L). */
+  constants?: { WG?: number; VPT?: number; TPW?: number; L?: number };
   /** Channels per thread access: 4 (vec4) or 1. Default 4. */
   width?: 1 | 4;
   /** Stream storage. Default f32. */
@@ -87,6 +97,57 @@ export const VARIANTS: readonly Variant[] = [
     entry: "per_token_wg",
     constants: { WG: 64 },
   },
+  {
+    name: "per token, WG 64, coefficients at a uniform address",
+    entry: "per_token_uniform",
+    constants: { WG: 64 },
+  },
+  {
+    name: "per token, WG 256, coefficients at a uniform address",
+    entry: "per_token_uniform",
+    constants: { WG: 256 },
+  },
+  { name: "1 lane per token, WG 64", entry: "lanes", constants: { WG: 64 } },
+  {
+    name: "4 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 4 },
+  },
+  {
+    name: "8 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 8 },
+  },
+  {
+    name: "16 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 16 },
+  },
+  {
+    name: "8 lanes per token, WG 256",
+    entry: "lanes",
+    constants: { WG: 256, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, fma()",
+    entry: "lanes_fma",
+    constants: { WG: 64 },
+  },
+  {
+    name: "8 lanes per token, WG 64, fma()",
+    entry: "lanes_fma",
+    constants: { WG: 64, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, 2 vectors/iteration",
+    entry: "lanes_vpt",
+    constants: { WG: 64, VPT: 2 },
+  },
+  {
+    name: "8 lanes per token, WG 64, 2 vectors/iteration",
+    entry: "lanes_vpt",
+    constants: { WG: 64, L: 8, VPT: 2 },
+  },
   { name: "library, f16 streams", entry: "library", precision: "f16" },
   {
     name: "per token, WG 64, f16 streams",
@@ -121,9 +182,21 @@ export interface VariantRow {
   f16: boolean;
   /** True for the library kernel (f32), the baseline of its width. */
   baseline: boolean;
-  /** Relative error against the reference on the first tokens. */
-  check: number;
+  /** Relative error against the reference on the first tokens (none for the copy kernel). */
+  check?: number;
+  /**
+   * Set on the yardstick rows timed in the same run, f32 streams: the WGSL
+   * copy kernel (bench/kernels/copy.wgsl, moving as many bytes as the post)
+   * and the unfused post (bench/unfused_post.ts).
+   */
+  yardstick?: "copy kernel" | "unfused";
 }
+
+/** Label of the copy-kernel row. */
+export const COPY_ROW =
+  "WGSL copy kernel (bench/kernels/copy.wgsl), same bytes";
+/** Label of the unfused row. */
+export const UNFUSED_ROW = "unfused post, 3 passes (bench/unfused_post.ts)";
 
 async function variantRecorder(
   gpu: MhcGpu,
@@ -138,15 +211,17 @@ async function variantRecorder(
   const { n, C, T } = shape;
   const width = v.width ?? 4;
   const cv = C / width, es = elementBytes(precision);
-  const k = { WG: 256, VPT: 1, TPW: 1, ...v.constants };
+  const k = { WG: 256, VPT: 1, TPW: 1, L: 1, ...v.constants };
   const pipeline = await gpu.pipeline({
     label: `post variant ${v.name}`,
     code: specializeStreams(variantsWgsl, { n, width, precision }),
     entryPoint: v.entry,
-    constants: { WG: k.WG, VPT: k.VPT, TPW: k.TPW },
+    constants: { WG: k.WG, VPT: k.VPT, TPW: k.TPW, L: k.L },
   });
   const workgroups = v.entry === "flat"
     ? (t: number) => Math.ceil(t * cv / (k.WG * k.VPT))
+    : v.entry.startsWith("lanes")
+    ? (t: number) => Math.ceil(t / (k.WG / k.L))
     : (t: number) => Math.ceil(t / k.TPW);
   return (enc) =>
     gpu.encodeTokens(enc, {
@@ -225,7 +300,56 @@ export async function runPostVariants(
           record: await variantRecorder(env.gpu, v, b, shape),
         });
       }
-      const timings = await timeGpuMany(env, works, plan);
+      // The yardsticks, interleaved with the variants: the copy kernel
+      // moving the f32 post's bytes (half read, half written) and the
+      // unfused post on the f32 inputs.
+      const bytes32 = T * (((n + 1) * C + n * C) * 4 + (n * n + n) * 4);
+      const copy = await shaderCopy(env, bytes32 / 2);
+      const f32 = sets.get("f32")!;
+      const unfused = {
+        ...f32.b,
+        z: s.empty("z", T * n * C * 4),
+        w: s.empty("w", T * n * C * 4),
+      };
+      works.push({ label: COPY_ROW, record: copy.record });
+      works.push({
+        label: UNFUSED_ROW,
+        record: (enc: GPUCommandEncoder) =>
+          encodeUnfusedPost(env.gpu, enc, unfused, shape),
+      });
+      let timings;
+      try {
+        timings = await timeGpuMany(env, works, plan);
+      } finally {
+        copy.dispose();
+      }
+      const u = mine.length;
+      rows.push({
+        name: COPY_ROW,
+        C,
+        T,
+        ms: timings[u].ms,
+        bytes: 2 * Math.ceil(bytes32 / 2 / 16) * 16,
+        f16: false,
+        baseline: false,
+        yardstick: "copy kernel",
+      });
+      env.device.queue.writeBuffer(f32.b.out, 0, new Uint8Array(k * n * C * 4));
+      await runBatch(env, UNFUSED_ROW, works[u + 1].record, 1);
+      rows.push({
+        name: UNFUSED_ROW,
+        C,
+        T,
+        ms: timings[u + 1].ms,
+        bytes: bytes32,
+        f16: false,
+        baseline: false,
+        check: relError([[
+          await readValues(env, f32.b.out, k * n * C),
+          f32.ref,
+        ]]),
+        yardstick: "unfused",
+      });
       for (const [i, v] of mine.entries()) {
         const p = v.precision ?? "f32", es = elementBytes(p);
         const { b, ref } = sets.get(p)!;
@@ -270,13 +394,25 @@ if (import.meta.main) {
     console.error,
     Deno.args[0] ? new RegExp(Deno.args[0]) : undefined,
   );
-  console.table(rows.map((r) => ({
-    variant: r.name,
-    C: r.C,
-    T: r.T,
-    ms: +r.ms.toPrecision(3),
-    "GB/s": +(r.bytes / r.ms / 1e6).toPrecision(3),
-    check: r.check.toExponential(1),
-  })));
+  const same = (r: VariantRow, kind: VariantRow["yardstick"]) =>
+    rows.find((o) => o.C === r.C && o.yardstick === kind);
+  console.table(rows.map((r) => {
+    const copy = same(r, "copy kernel"), unfused = same(r, "unfused");
+    const rate = r.bytes / r.ms / 1e6;
+    return {
+      variant: r.name,
+      C: r.C,
+      T: r.T,
+      ms: +r.ms.toPrecision(3),
+      "GB/s": +rate.toPrecision(3),
+      "% of copy kernel": copy
+        ? +(100 * rate / (copy.bytes / copy.ms / 1e6)).toPrecision(3)
+        : "",
+      "× unfused": unfused && !r.yardstick && !r.f16
+        ? +(unfused.ms / r.ms).toPrecision(3)
+        : "",
+      check: r.check?.toExponential(1) ?? "",
+    };
+  }));
   env.gpu.destroy();
 }
