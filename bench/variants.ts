@@ -27,6 +27,7 @@ import {
   type BenchSizes,
   benchSizes,
   N,
+  SMOKE,
   WIDTHS,
 } from "./_env.ts";
 import {
@@ -109,6 +110,11 @@ export const VARIANTS: readonly Variant[] = [
   },
   { name: "1 lane per token, WG 64", entry: "lanes", constants: { WG: 64 } },
   {
+    name: "2 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 2 },
+  },
+  {
     name: "4 lanes per token, WG 64",
     entry: "lanes",
     constants: { WG: 64, L: 4 },
@@ -149,6 +155,12 @@ export const VARIANTS: readonly Variant[] = [
     constants: { WG: 64, L: 8, VPT: 2 },
   },
   { name: "library, f16 streams", entry: "library", precision: "f16" },
+  {
+    name: "8 lanes per token, WG 64, f16 streams",
+    entry: "lanes",
+    constants: { WG: 64, L: 8 },
+    precision: "f16",
+  },
   {
     name: "per token, WG 64, f16 streams",
     entry: "per_token",
@@ -261,8 +273,12 @@ export async function runPostVariants(
     samples: sizes.samples,
     batchMs: sizes.batchMs,
   };
-  for (const C of WIDTHS) {
-    const n = N, T = sizes.tokens(C), shape = { n, C, T }, k = Math.min(T, 8);
+  for (const C of [64, ...WIDTHS]) {
+    // The training width (C = 64, a fixed 2048 tokens) and the report's.
+    const n = N,
+      T = C <= 256 && !SMOKE ? 2048 : sizes.tokens(C),
+      shape = { n, C, T },
+      k = Math.min(T, 8);
     const s = new BufferSet(env);
     try {
       // Inputs in each precision, shared by that precision's variants.

@@ -12,17 +12,25 @@ fn hdot(a: AV, b: AV) -> f32 { return dot(a, b); }
 //
 // Fused post mixing (SPEC §2): x'[i] = Σ_j H_res[i][j]·x[j] + H_post[i]·y.
 // Per token: reads x (n·C), y (C), H_post (n), H_res (n²) = (n+1)·C + n² + n
-// elements; writes x' (n·C). One pass: each thread owns W channels of one
-// token, loads the n stream values once into registers and writes the n
-// outputs. Threads run along the channels, so every load and store is
-// coalesced. Accumulation in f32; H_post and H_res are always f32.
+// elements; writes x' (n·C). Accumulation in f32; H_post and H_res are
+// always f32.
+//
+// Layout (the backward kernels' without their reduction): a workgroup of WG
+// invocations holds TPW = WG / L tokens, L lanes per token (the host sets WG
+// and L: 1 lane on short rows, 8 on long ones). A lane loads its token's
+// n² + n coefficients once into registers, then walks the token's vectors
+// c = lane, lane + L, …: per vector it loads the n stream values and y once
+// and writes the n outputs. Neighbouring lanes of a token touch neighbouring
+// vectors. Every output is written by exactly one lane: deterministic.
 
 struct Params {
   tokens: u32, // tokens in this chunk
   cv: u32, // C / W: vectors per stream row
 }
 
-const WG: u32 = 256u; // threads per workgroup (set by the host: WG_ELEMENTWISE)
+const WG: u32 = 64u; // invocations per workgroup (host-set: WG_POST)
+const L: u32 = 8u; // lanes per token, a power of two dividing WG (host-set)
+const TPW: u32 = WG / L; // tokens per workgroup
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<SV>; // [T, n, C]
@@ -37,24 +45,31 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let g = (wid.x + wid.y * nwg.x) * WG + lid;
+  let t = (wid.x + wid.y * nwg.x) * TPW + lid / L; // this lane's token
   let cv = params.cv;
-  if (g >= params.tokens * cv) {
-    return; // no barrier in this kernel, so an early return is fine
-  }
-  let t = g / cv;
-  let c = g - t * cv;
-  var xs: array<AV, N>;
-  for (var j = 0u; j < N; j++) {
-    xs[j] = AV(x[(t * N + j) * cv + c]);
-  }
-  let yv = AV(y[t * cv + c]);
-  for (var i = 0u; i < N; i++) {
-    var acc = h_post[t * N + i] * yv;
-    for (var j = 0u; j < N; j++) {
-      acc += h_res[(t * N + i) * N + j] * xs[j];
+  if (t < params.tokens) { // no barrier in this kernel
+    var hp: array<f32, N>;
+    var hr: array<f32, N * N>;
+    for (var i = 0u; i < N; i++) {
+      hp[i] = h_post[t * N + i];
     }
-    x_out[(t * N + i) * cv + c] = SV(acc);
+    for (var k = 0u; k < N * N; k++) {
+      hr[k] = h_res[t * N * N + k];
+    }
+    for (var c = lid % L; c < cv; c += L) {
+      var xs: array<AV, N>;
+      for (var j = 0u; j < N; j++) {
+        xs[j] = AV(x[(t * N + j) * cv + c]);
+      }
+      let yv = AV(y[t * cv + c]);
+      for (var i = 0u; i < N; i++) {
+        var acc = hp[i] * yv;
+        for (var j = 0u; j < N; j++) {
+          acc += hr[i * N + j] * xs[j];
+        }
+        x_out[(t * N + i) * cv + c] = SV(acc);
+      }
+    }
   }
 }
 `;
