@@ -1,11 +1,18 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
  * Variants of the fused post kernel tried against the bandwidth numbers
- * (bench-only copies in kernels/post_variants.wgsl): workgroup size,
- * vectors per thread, one workgroup per token (coefficients in registers or
- * staged in workgroup memory), scalar instead of vec4 access, and f16
- * storage. Each runs on the same buffers as the library kernel, in the same
- * run, and its output is checked against the reference before it counts.
+ * (bench-only copies in kernels/post_variants.wgsl): the flat layout of
+ * one thread per vector (the library's before issue 11) with several
+ * workgroup sizes and vectors per thread, one workgroup per token
+ * (coefficients in registers, staged in workgroup memory, or loaded at a
+ * workgroup-uniform address), L lanes per token walking the token's vectors
+ * (the library's layout now; with fma() and with 2 vectors per iteration),
+ * scalar instead of vec4 access, and f16 storage. Each runs on the same
+ * buffers as the library kernel, interleaved in the same run with two
+ * yardsticks: the WGSL copy kernel moving as many bytes and the unfused
+ * post (three passes). Widths: the training width C = 64 and the report's.
+ * Every output but the copy's is checked against the reference before it
+ * counts.
  *
  * `deno run -A bench/variants.ts [REGEX]` prints the table alone (only the
  * variants whose name matches REGEX, and the library kernel);
@@ -69,10 +76,17 @@ interface Variant {
 
 /** The variants, the library kernel first (the baseline of its width). */
 export const VARIANTS: readonly Variant[] = [
-  { name: "library post.wgsl (flat, WG 256, vec4, f32)", entry: "library" },
+  {
+    name:
+      "library post.wgsl (1 lane per token up to 64 vectors, else 8; WG 64)",
+    entry: "library",
+  },
   { name: "flat WG 64", entry: "flat", constants: { WG: 64 } },
   { name: "flat WG 128", entry: "flat", constants: { WG: 128 } },
-  { name: "flat WG 256 (= library layout)", entry: "flat" },
+  {
+    name: "flat WG 256 (the library layout before issue 11)",
+    entry: "flat",
+  },
   { name: "flat WG 512", entry: "flat", constants: { WG: 512 } },
   {
     name: "flat WG 256, 2 vectors/thread",
@@ -155,6 +169,11 @@ export const VARIANTS: readonly Variant[] = [
     constants: { WG: 64, L: 8, VPT: 2 },
   },
   { name: "library, f16 streams", entry: "library", precision: "f16" },
+  {
+    name: "flat WG 256, f16 streams (the library layout before issue 11)",
+    entry: "flat",
+    precision: "f16",
+  },
   {
     name: "8 lanes per token, WG 64, f16 streams",
     entry: "lanes",
