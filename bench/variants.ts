@@ -65,7 +65,8 @@ interface Variant {
     | "per_token_uniform"
     | "lanes"
     | "lanes_fma"
-    | "lanes_vpt";
+    | "lanes_vpt"
+    | "lanes_inline";
   /** Override constants (WG, VPT, TPW, L). */
   constants?: { WG?: number; VPT?: number; TPW?: number; L?: number };
   /** Channels per thread access: 4 (vec4) or 1. Default 4. */
@@ -147,6 +148,16 @@ export const VARIANTS: readonly Variant[] = [
     name: "8 lanes per token, WG 256",
     entry: "lanes",
     constants: { WG: 256, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, coefficients in private arrays",
+    entry: "lanes_inline",
+    constants: { WG: 64 },
+  },
+  {
+    name: "8 lanes per token, WG 64, coefficients in private arrays",
+    entry: "lanes_inline",
+    constants: { WG: 64, L: 8 },
   },
   {
     name: "1 lane per token, WG 64, fma()",

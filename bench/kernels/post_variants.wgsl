@@ -238,3 +238,39 @@ fn per_token_uniform(
     mix(t, c, cv, k);
   }
 }
+
+// lanes, written as one function with the coefficients in two private
+// arrays (hp, hr) instead of a Coef value passed to mix().
+@compute @workgroup_size(WG)
+fn lanes_inline(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let t = (wid.x + wid.y * nwg.x) * (WG / L) + lid / L;
+  let cv = params.cv;
+  if (t < params.tokens) {
+    var hp: array<f32, N>;
+    var hr: array<f32, N * N>;
+    for (var i = 0u; i < N; i++) {
+      hp[i] = h_post[t * N + i];
+    }
+    for (var k = 0u; k < N * N; k++) {
+      hr[k] = h_res[t * N * N + k];
+    }
+    for (var c = lid % L; c < cv; c += L) {
+      var xs: array<AV, N>;
+      for (var j = 0u; j < N; j++) {
+        xs[j] = AV(x[(t * N + j) * cv + c]);
+      }
+      let yv = AV(y[t * cv + c]);
+      for (var i = 0u; i < N; i++) {
+        var acc = hp[i] * yv;
+        for (var j = 0u; j < N; j++) {
+          acc += hr[i * N + j] * xs[j];
+        }
+        x_out[(t * N + i) * cv + c] = SV(acc);
+      }
+    }
+  }
+}

@@ -39,36 +39,54 @@ const TPW: u32 = WG / L; // tokens per workgroup
 @group(0) @binding(4) var<storage, read> h_res: array<f32>; // [T, n, n]
 @group(0) @binding(5) var<storage, read_write> x_out: array<SV>; // [T, n, C]
 
+// The coefficients of one token: H_res row-major, then H_post. Handed to
+// mix() as a value: on lavapipe this compiles to faster code than the same
+// loads into private arrays read in place (bench/variants.ts, "coefficients
+// in private arrays").
+struct Coef {
+  res: array<f32, N * N>,
+  post: array<f32, N>,
+}
+
+fn load_coef(t: u32) -> Coef {
+  var k: Coef;
+  for (var i = 0u; i < N * N; i++) {
+    k.res[i] = h_res[t * N * N + i];
+  }
+  for (var i = 0u; i < N; i++) {
+    k.post[i] = h_post[t * N + i];
+  }
+  return k;
+}
+
+// x'[i] at vector c of token t, for every i.
+fn mix(t: u32, c: u32, cv: u32, k: Coef) {
+  var xs: array<AV, N>;
+  for (var j = 0u; j < N; j++) {
+    xs[j] = AV(x[(t * N + j) * cv + c]);
+  }
+  let yv = AV(y[t * cv + c]);
+  for (var i = 0u; i < N; i++) {
+    var acc = k.post[i] * yv;
+    for (var j = 0u; j < N; j++) {
+      acc += k.res[i * N + j] * xs[j];
+    }
+    x_out[(t * N + i) * cv + c] = SV(acc);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let t = (wid.x + wid.y * nwg.x) * TPW + lid / L; // this lane's token
   let cv = params.cv;
+  let t = (wid.x + wid.y * nwg.x) * TPW + lid / L; // this lane's token
   if (t < params.tokens) { // no barrier in this kernel
-    var hp: array<f32, N>;
-    var hr: array<f32, N * N>;
-    for (var i = 0u; i < N; i++) {
-      hp[i] = h_post[t * N + i];
-    }
-    for (var k = 0u; k < N * N; k++) {
-      hr[k] = h_res[t * N * N + k];
-    }
+    let k = load_coef(t);
     for (var c = lid % L; c < cv; c += L) {
-      var xs: array<AV, N>;
-      for (var j = 0u; j < N; j++) {
-        xs[j] = AV(x[(t * N + j) * cv + c]);
-      }
-      let yv = AV(y[t * cv + c]);
-      for (var i = 0u; i < N; i++) {
-        var acc = hp[i] * yv;
-        for (var j = 0u; j < N; j++) {
-          acc += hr[i * N + j] * xs[j];
-        }
-        x_out[(t * N + i) * cv + c] = SV(acc);
-      }
+      mix(t, c, cv, k);
     }
   }
 }
