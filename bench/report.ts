@@ -486,7 +486,7 @@ function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
       fmt(r.ms),
       fmt(rate),
       pct(rate / (copy ? copy.bytes / copy.ms / 1e6 : y.shader)),
-      base ? times(base.ms / r.ms) : "",
+      base && !r.yardstick ? times(base.ms / r.ms) : "",
       unfused && !r.yardstick && !r.f16 ? times(unfused.ms / r.ms) : "",
       checkCell(`post variant ${r.name} C=${r.C}`, r.check, r.f16),
     ];
