@@ -470,11 +470,14 @@ function goals(
 
 function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
   const out = [
-    "| variant | C | T | median ms | GB/s | % of copy | × library kernel | check |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| variant | C | T | median ms | GB/s | % of copy kernel | × library kernel | × unfused | check |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
     const base = rows.find((o) => o.C === r.C && o.baseline);
+    const same = (kind: VariantRow["yardstick"]) =>
+      rows.find((o) => o.C === r.C && o.yardstick === kind);
+    const copy = same("copy kernel"), unfused = same("unfused");
     const rate = r.bytes / r.ms / 1e6;
     const cells = [
       r.name,
@@ -482,8 +485,9 @@ function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
       r.T,
       fmt(r.ms),
       fmt(rate),
-      pct(rate / y.gpu),
-      base ? times(base.ms / r.ms) : "",
+      pct(rate / (copy ? copy.bytes / copy.ms / 1e6 : y.shader)),
+      base && !r.yardstick ? times(base.ms / r.ms) : "",
+      unfused && !r.yardstick && !r.f16 ? times(unfused.ms / r.ms) : "",
       checkCell(`post variant ${r.name} C=${r.C}`, r.check, r.f16),
     ];
     out.push(`| ${cells.join(" | ")} |`);
@@ -726,7 +730,7 @@ async function writeResults(
   }
   if (variants.length) {
     text = replaceBlock(text, `bench:variants ${section}`, [
-      `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date})._`,
+      `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date}); % of copy kernel: GB/s over the copy kernel row of the same width (timed interleaved with the variants); × unfused: time of the unfused row over the variant's (f32 rows)._`,
       "",
       ...variantTable(variants, y),
     ], `### Post variants: ${section}`);
