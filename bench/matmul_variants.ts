@@ -62,6 +62,11 @@ const VARIANTS: readonly Variant[] = [
     tuning: { stagedDw: true, partTokens: 64 },
   },
   {
+    name:
+      "staged dW too, in parts of 64 tokens, 32 columns (8192 multiply-adds per invocation)",
+    tuning: { stagedDw: true, partTokens: 64, dwBudget: 8192 },
+  },
+  {
     name: "staged, dinp in parts of 64 outputs added by a second pass",
     tuning: { partK: 64 },
   },

@@ -1,12 +1,20 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
- * WebGPU dense layer without bias (`wgsl/train/matmul.wgsl`), the twin of
- * `src/train/ops/matmul.ts`: `out = inp · Wᵀ` with `inp [N, C]`,
- * `W [OC, C]`, `out [N, OC]`, and its backward `dinp = dout · W`,
- * `dW = doutᵀ · inp` in one dispatch. Deterministic (no atomics).
+ * WebGPU dense layer without bias, the twin of `src/train/ops/matmul.ts`:
+ * `out = inp · Wᵀ` with `inp [N, C]`, `W [OC, C]`, `out [N, OC]`, and its
+ * backward `dinp = dout · W`, `dW = doutᵀ · inp`. Deterministic (no
+ * atomics; every sum in a fixed order).
  *
- * Kernels read 16 bytes at a time when `C` and `OC` are multiples of 4, and
- * one float at a time otherwise (a second specialisation of the same source).
+ * When `C` and `OC` are multiples of 4, the forward and `dinp` run the
+ * staged kernel (`wgsl/train/matmul_staged.wgsl`: a block of the weight in
+ * workgroup memory, read at constant indices by fully unrolled code, which
+ * a CPU adapter such as lavapipe turns into broadcasts instead of per-lane
+ * loads), and `dW` the tiled kernel (`wgsl/train/matmul.wgsl`, 16 × 16
+ * outputs per invocation), so a backward is two dispatches. Other sizes run
+ * the tiled kernel alone, reading one float at a time (a second
+ * specialisation of its source), forward in one dispatch and backward in
+ * one. The staged pipelines are compiled per shape (sizes are constants of
+ * the unrolled code): a few seconds each on lavapipe.
  *
  * @module
  */
@@ -100,7 +108,10 @@ export const matmulTuning: {
   budget: number;
   /** dW by the staged kernel too; otherwise by the tiled kernel. */
   stagedDw: boolean;
+  /** `budget` of the staged dW. */
+  dwBudget: number;
 } = {
+  dwBudget: 4096,
   stagedDw: false,
   staged: true,
   wg: 256,
@@ -146,7 +157,12 @@ function stagedConstants(
   const kb = Math.ceil(q.kPart / KB) * KB;
   const NB = Math.max(
     4,
-    Math.min(t.nb, up(q.N, 4), maxNb, Math.floor(t.budget / rpl / kb / 4) * 4),
+    Math.min(
+      t.nb,
+      up(q.N, 4),
+      maxNb,
+      Math.floor((q.aCol ? t.dwBudget : t.budget) / rpl / kb / 4) * 4,
+    ),
   );
   const WG = Math.min(t.wg, up(Math.ceil(q.M / rpl), 8));
   return {
@@ -499,7 +515,6 @@ export async function encodeMatmulBackward(
     // dW[o][c] = Σ_t dout[t][o] · inp[t][c], rows m over the longer of
     // OC and C, tokens in parts added in order by the reduction.
     const kPart = Math.min(up(matmulTuning.partTokens, 4), up(s.N, 4));
-    const parts = Math.ceil(s.N / kPart);
     const rowsO = s.OC >= s.C;
     const q: Product = rowsO
       ? {
