@@ -54,6 +54,11 @@ const VARIANTS: readonly Variant[] = [
   { name: "staged, 64 rows per workgroup", tuning: { wg: 64 } },
   { name: "staged, 2 rows per invocation, 32 columns", tuning: { rpl: 2 } },
   {
+    name:
+      "staged, 128 invocations × 2 rows × 64 columns (8192 multiply-adds per invocation)",
+    tuning: { wg: 128, rpl: 2, budget: 8192 },
+  },
+  {
     name: "staged dW too, in parts of 32 tokens",
     tuning: { stagedDw: true },
   },
