@@ -53,6 +53,7 @@ import {
   runSinkhornVariants,
   type SinkhornVariantRow,
 } from "./sinkhorn_variants.ts";
+import { type MatmulVariantRow, runMatmulVariants } from "./matmul_variants.ts";
 import {
   measureTraining,
   trainingConfig,
@@ -550,6 +551,67 @@ function coefficientVariantTable(rows: CoefficientVariantRow[]): string[] {
   return out;
 }
 
+/**
+ * The training matmul variants: one row per variant, shape and pass, then
+ * each variant's step total (every shape as often as a step runs it).
+ */
+function matmulVariantTable(rows: MatmulVariantRow[], fma: number): string[] {
+  const out = [
+    "| variant | pass | C → OC | T | median ms | GFLOP/s | % of FMA peak | × library | check |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const library = rows[0]?.name;
+  for (const r of rows) {
+    const lib = rows.find((o) =>
+      o.name === library && o.pass === r.pass && o.C === r.C && o.OC === r.OC
+    );
+    // The CPU twin sums in f32 in another order: 1e-4 of the output scale
+    // (inputs in [-1, 1), sums over ≤ 512 terms) is far above rounding.
+    const label = `matmul variant ${r.name} ${r.pass} ${r.C}→${r.OC}`;
+    if (!(r.check <= 1e-3)) failures.push(`${label}: |error| ${r.check}`);
+    out.push(
+      `| ${
+        [
+          r.name,
+          r.pass,
+          `${r.C} → ${r.OC}`,
+          r.N,
+          fmt(r.ms),
+          fmt(r.gflops),
+          pct(r.ofPeak),
+          lib ? times(lib.ms / r.ms) : "",
+          r.check.toExponential(0),
+        ].join(" | ")
+      } |`,
+    );
+  }
+  out.push(
+    "",
+    "The step's matmuls (every shape as often as a step runs it, forward and backward):",
+    "",
+  );
+  const names = [...new Set(rows.map((r) => r.name))];
+  const flopsOf = (r: MatmulVariantRow) =>
+    r.perStep * 2 * r.N * r.C * r.OC * (r.pass === "forward" ? 1 : 2);
+  const flops = rows.filter((r) => r.name === library).reduce(
+    (s, r) => s + flopsOf(r),
+    0,
+  );
+  for (const name of names) {
+    const ms = rows.filter((r) => r.name === name).reduce(
+      (s, r) => s + r.perStep * r.ms,
+      0,
+    );
+    const g = flops / ms / 1e6;
+    out.push(
+      `- ${name}: ${fmt(ms)} ms, ${fmt(g)} GFLOP/s, ${
+        pct(g / fma)
+      } of the FMA peak measured beside them (${fmt(fma)} GFLOP/s).`,
+    );
+  }
+  return out;
+}
+
 function sinkhornVariantTable(
   rows: SinkhornVariantRow[],
   main: Row[],
@@ -651,6 +713,7 @@ async function writeResults(
   training: TrainingRow[] = [],
   backwardVariants: BackwardVariantRow[] = [],
   coefficientVariants: CoefficientVariantRow[] = [],
+  matmulVariants?: { rows: MatmulVariantRow[]; fma: number },
 ): Promise<void> {
   failures.length = 0;
   const gpuRows = rows.filter((r) => r.c.backend !== "reference");
@@ -749,6 +812,19 @@ async function writeResults(
       ...coefficientVariantTable(coefficientVariants),
     ], `### Coefficient variants: ${section}`);
   }
+  if (matmulVariants?.rows.length) {
+    text = replaceBlock(text, `bench:matmul-variants ${section}`, [
+      `_The trainer's dense-layer kernels (bench/matmul_variants.ts) at the default training shapes (512 tokens, width 64), timed interleaved with the FMA microkernel, generated in the same run (${date}); check: largest |GPU − CPU twin| over every output._`,
+      ...(SMOKE
+        ? [
+          "",
+          "**Smoke run (MHC_BENCH_SMOKE=1): a tiny FMA kernel, the figures mean nothing.**",
+        ]
+        : []),
+      "",
+      ...matmulVariantTable(matmulVariants.rows, matmulVariants.fma),
+    ], `### Training matmul variants: ${section}`);
+  }
   if (skVariants.length) {
     text = replaceBlock(text, `bench:sinkhorn-variants ${section}`, [
       `_Sinkhorn variants (bench/sinkhorn_variants.ts, n = ${N}, ${ITERATIONS} iterations), generated in the same run (${date})._`,
@@ -819,6 +895,16 @@ const skVariants = families.includes("sinkhorn")
 const training = only && !only.includes("train")
   ? []
   : await measureTraining(env, log);
+// The smoke run keeps the library and the kernel before issue 11 (compiling
+// every staged variant takes minutes on lavapipe).
+const matmulVariants = only && !only.includes("train")
+  ? undefined
+  : await runMatmulVariants(
+    env,
+    log,
+    SMOKE ? /^before/ : undefined,
+    SMOKE ? 1 : 7,
+  );
 
 await writeResults(
   rows,
@@ -828,4 +914,5 @@ await writeResults(
   training,
   backwardVariants,
   coefficientVariants,
+  matmulVariants,
 );
