@@ -12,6 +12,7 @@ import type { MhcGpu } from "../../../mod.ts";
 import { embeddingBackwardWgsl } from "../kernels/embedding_backward.ts";
 import { embeddingForwardWgsl } from "../kernels/embedding_forward.ts";
 import { checkBinding, checkSize } from "./_check.ts";
+import { scalarVariant } from "./_specialize.ts";
 import { type Binding, dispatch } from "./dispatch.ts";
 
 /**
@@ -51,11 +52,16 @@ export async function encodeEmbeddingForward(
   });
 }
 
+/** The backward kernel with 4-byte loads (`C` not a multiple of 4). */
+let backwardScalar: string | undefined;
+
 /**
  * Records the backward of {@linkcode encodeEmbeddingForward}, without
  * atomics: `dwte[v] = Σ_{r: tokens[r] = v} dout[r]` (rows in increasing
  * order) and `dwpe[t] = Σ_b dout[b·T + t]`. Both tables are OVERWRITTEN:
- * vocabulary rows never used get 0, position rows `t ≥ T` get 0.
+ * vocabulary rows never used get 0, position rows `t ≥ T` get 0. One
+ * launch: an invocation owns 64 channels of a vocabulary row (scanning all
+ * ids in order) or 4 elements of a position row.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
@@ -80,12 +86,15 @@ export async function encodeEmbeddingBackward(
   checkBinding(op, "dwpe", b.dwpe, s.maxT * s.C);
   checkBinding(op, "dout", b.dout, rows * s.C);
   checkBinding(op, "tokens", b.tokens, rows);
+  const vec4 = s.C % 4 === 0;
+  if (!vec4) backwardScalar ??= scalarVariant(embeddingBackwardWgsl);
+  const teGroups = Math.ceil((s.V * cb) / 64);
   await dispatch(gpu, encoder, {
     label: "train embedding backward",
-    code: embeddingBackwardWgsl,
-    key: "embedding_backward",
-    params: [rows, s.T, s.C, s.V, s.maxT, cb, s.B],
+    code: vec4 ? embeddingBackwardWgsl : backwardScalar!,
+    key: `embedding_backward|${vec4 ? "vec4" : "scalar"}`,
+    params: [rows, s.T, s.C, s.V, s.maxT, cb, s.B, teGroups],
     buffers: [b.dwte, b.dwpe, b.dout, b.tokens],
-    workgroups: s.V * cb + Math.ceil((s.maxT * s.C) / 64),
+    workgroups: teGroups + Math.ceil((s.maxT * Math.ceil(s.C / 4)) / 64),
   });
 }
