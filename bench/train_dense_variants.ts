@@ -132,6 +132,7 @@ export async function runDenseVariants(
     dw: await read("train_rmsnorm_dw_before.wgsl"),
     ce: await read("train_cross_entropy_before.wgsl"),
     emb: await read("train_embedding_backward_before.wgsl"),
+    ids1: await read("train_embedding_backward_ids1.wgsl"),
   };
   const ops: Op[] = [
     {
@@ -251,8 +252,7 @@ export async function runDenseVariants(
       outputs: [[dwte, V * C], [dwpe, T * C]],
       variants: [
         {
-          name:
-            "library: 1 lane per (id, 64 channels) scanning ids, no barrier",
+          name: "library: 1 lane per (id, 64 channels), ids read 4 at a time",
           launches: 1,
           record: (e) =>
             encodeEmbeddingBackward(gpu, e, { dwte, dwpe, dout, tokens }, {
@@ -262,6 +262,21 @@ export async function runDenseVariants(
               V,
               maxT: T,
             }),
+        },
+        {
+          name: "1 lane per (id, 64 channels), ids read 1 at a time",
+          launches: 1,
+          record: (e) => {
+            const cb = Math.ceil(C / 64), te = Math.ceil((V * cb) / 64);
+            return dispatch(gpu, e, {
+              label: "embedding backward ids1",
+              code: before.ids1,
+              key: "bench|embedding_backward_ids1",
+              params: [N, T, C, V, T, cb, B, te],
+              buffers: [dwte, dwpe, dout, tokens],
+              workgroups: te + Math.ceil((T * Math.ceil(C / 4)) / 64),
+            });
+          },
         },
         {
           name:

@@ -9,11 +9,12 @@ export const embeddingBackwardWgsl: string = `// Token plus position embedding, 
 //
 // Invocations [0, V·CB) of the first ⌈V·CB/64⌉ workgroups own one vocabulary
 // row v and a block of 64 channels of it (CB = ⌈C/64⌉ blocks), held in 16 vec4
-// accumulators. Each walks all token ids in order and, at each row r with
-// tokens[r] = v, adds that row's 64 dout values: the same order as the CPU
-// twin (deterministic), one id read per row per invocation, and each dout
-// value read once per block. The remaining workgroups take 4 elements of one
-// dwpe row per invocation and sum over b in order.
+// accumulators. Each walks all token ids in order, 4 at a time, and at each
+// row r with tokens[r] = v adds that row's 64 dout values: the same order as
+// the CPU twin (deterministic); each dout value is read once per block. With
+// B·T a multiple of 4 the "// @ids4" lines read the ids 16 bytes at a time;
+// the host swaps in the "// @ids1 " lines otherwise. The remaining workgroups
+// take 4 elements of one dwpe row per invocation and sum over b in order.
 // No workgroup memory, no barrier: on lavapipe a per-lane load is a loop over
 // the SIMD lanes and a barrier switches SIMD groups, so lanes that own their
 // outputs beat a workgroup-wide prefix sum per tile of ids.
@@ -35,7 +36,10 @@ const WG: u32 = 64u;
 const BLOCK: u32 = 16u; // vec4 accumulators per dwte invocation (64 channels)
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(4) var<storage, read> tokens: array<u32>; // [B·T]
+@group(0) @binding(4) var<storage, read> tokens: array<vec4<u32>>; // @ids4
+fn ids(q: u32) -> vec4<u32> { return tokens[q]; } // @ids4
+// @ids1 @group(0) @binding(4) var<storage, read> tokens: array<u32>; // [B·T]
+// @ids1 fn ids(q: u32) -> vec4<u32> { let r = 4u * q; return vec4(tokens[r], tokens[r + 1u], tokens[r + 2u], tokens[r + 3u]); }
 @group(0) @binding(1) var<storage, read_write> dwte: array<vec4<f32>>; // @vec4
 @group(0) @binding(2) var<storage, read_write> dwpe: array<vec4<f32>>; // @vec4
 @group(0) @binding(3) var<storage, read> dout: array<vec4<f32>>; // @vec4
@@ -65,13 +69,21 @@ fn main(
     let v = i / p.cb;
     let c0 = (i - v * p.cb) * (4u * BLOCK);
     var acc: array<vec4<f32>, BLOCK>;
-    for (var r = 0u; r < p.rows; r++) {
-      if (tokens[r] == v) {
-        let e = r * C + c0;
-        for (var k = 0u; k < BLOCK; k++) {
-          let c = c0 + 4u * k;
-          if (c < C) {
-            acc[k] += ld_g(e + 4u * k, min(4u, C - c));
+    for (var q = 0u; q * 4u < p.rows; q++) {
+      let r0 = q * 4u;
+      // Ids past the end (a last group of fewer than 4) never match.
+      let hit = (ids(q) == vec4(v)) &
+        (vec4(r0, r0 + 1u, r0 + 2u, r0 + 3u) < vec4(p.rows));
+      if (any(hit)) {
+        for (var j = 0u; j < 4u; j++) {
+          if (hit[j]) {
+            let e = (r0 + j) * C + c0;
+            for (var k = 0u; k < BLOCK; k++) {
+              let c = c0 + 4u * k;
+              if (c < C) {
+                acc[k] += ld_g(e + 4u * k, min(4u, C - c));
+              }
+            }
           }
         }
       }
