@@ -55,6 +55,10 @@ import {
 } from "./sinkhorn_variants.ts";
 import { type MatmulVariantRow, runMatmulVariants } from "./matmul_variants.ts";
 import {
+  type DenseVariantRow,
+  runDenseVariants,
+} from "./train_dense_variants.ts";
+import {
   measureTraining,
   trainingConfig,
   type TrainingRow,
@@ -612,6 +616,30 @@ function matmulVariantTable(rows: MatmulVariantRow[], fma: number): string[] {
   return out;
 }
 
+/** The trainer's other dense ops: one row per op and kernel. */
+function denseVariantTable(rows: DenseVariantRow[]): string[] {
+  const out = [
+    "| op | variant | launches | median ms | × library | check |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const lib = rows.find((o) => o.op === r.op && o.baseline);
+    out.push(
+      `| ${
+        [
+          r.op,
+          r.name,
+          r.launches,
+          fmt(r.ms),
+          lib ? times(lib.ms / r.ms) : "",
+          r.check.toExponential(0),
+        ].join(" | ")
+      } |`,
+    );
+  }
+  return out;
+}
+
 function sinkhornVariantTable(
   rows: SinkhornVariantRow[],
   main: Row[],
@@ -714,6 +742,7 @@ async function writeResults(
   backwardVariants: BackwardVariantRow[] = [],
   coefficientVariants: CoefficientVariantRow[] = [],
   matmulVariants?: { rows: MatmulVariantRow[]; fma: number },
+  denseVariants: DenseVariantRow[] = [],
 ): Promise<void> {
   failures.length = 0;
   const gpuRows = rows.filter((r) => r.c.backend !== "reference");
@@ -825,6 +854,13 @@ async function writeResults(
       ...matmulVariantTable(matmulVariants.rows, matmulVariants.fma),
     ], `### Training matmul variants: ${section}`);
   }
+  if (denseVariants.length) {
+    text = replaceBlock(text, `bench:dense-variants ${section}`, [
+      `_The trainer's RMSNorm, cross-entropy and embedding backward kernels (bench/train_dense_variants.ts) at the default training shapes (512 rows, width 64, vocabulary 256), old and new interleaved, generated in the same run (${date}); check: largest |a − b| / (|b| + 1e-6) against the library kernel's outputs (the library kernels are held to the CPU twins by tests/train_gpu_*_test.ts)._`,
+      "",
+      ...denseVariantTable(denseVariants),
+    ], `### Training dense-op variants: ${section}`);
+  }
   if (skVariants.length) {
     text = replaceBlock(text, `bench:sinkhorn-variants ${section}`, [
       `_Sinkhorn variants (bench/sinkhorn_variants.ts, n = ${N}, ${ITERATIONS} iterations), generated in the same run (${date})._`,
@@ -905,6 +941,9 @@ const matmulVariants = only && !only.includes("train")
     SMOKE ? /^before/ : undefined,
     SMOKE ? 1 : 7,
   );
+const denseVariants = only && !only.includes("train")
+  ? []
+  : await runDenseVariants(env, 64, undefined, log);
 
 await writeResults(
   rows,
@@ -915,4 +954,5 @@ await writeResults(
   backwardVariants,
   coefficientVariants,
   matmulVariants,
+  denseVariants,
 );
