@@ -53,6 +53,11 @@ import {
   runSinkhornVariants,
   type SinkhornVariantRow,
 } from "./sinkhorn_variants.ts";
+import { type MatmulVariantRow, runMatmulVariants } from "./matmul_variants.ts";
+import {
+  type DenseVariantRow,
+  runDenseVariants,
+} from "./train_dense_variants.ts";
 import {
   measureTraining,
   trainingConfig,
@@ -463,18 +468,21 @@ function goals(
     );
   }
   out.push(
-    "- Not figures of this report: the reference's output arrays (issue 11 point 6) and a real GPU's figures (point 7, bench/device.sh).",
+    "- Not figures of this report: the reference's output arrays (issue 11 point 6: `deno run bench/reference_out.ts`, figures in the prose of bench/RESULTS.md, \"The reference's output arrays\") and a real GPU's figures (point 7, bench/device.sh).",
   );
   return out;
 }
 
 function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
   const out = [
-    "| variant | C | T | median ms | GB/s | % of copy | × library kernel | check |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| variant | C | T | median ms | GB/s | % of copy kernel | × library kernel | × unfused | check |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
     const base = rows.find((o) => o.C === r.C && o.baseline);
+    const same = (kind: VariantRow["yardstick"]) =>
+      rows.find((o) => o.C === r.C && o.yardstick === kind);
+    const copy = same("copy kernel"), unfused = same("unfused");
     const rate = r.bytes / r.ms / 1e6;
     const cells = [
       r.name,
@@ -482,8 +490,9 @@ function variantTable(rows: VariantRow[], y: Yardsticks): string[] {
       r.T,
       fmt(r.ms),
       fmt(rate),
-      pct(rate / y.gpu),
-      base ? times(base.ms / r.ms) : "",
+      pct(rate / (copy ? copy.bytes / copy.ms / 1e6 : y.shader)),
+      base && !r.yardstick ? times(base.ms / r.ms) : "",
+      unfused && !r.yardstick && !r.f16 ? times(unfused.ms / r.ms) : "",
       checkCell(`post variant ${r.name} C=${r.C}`, r.check, r.f16),
     ];
     out.push(`| ${cells.join(" | ")} |`);
@@ -542,6 +551,91 @@ function coefficientVariantTable(rows: CoefficientVariantRow[]): string[] {
       ),
     ];
     out.push(`| ${cells.join(" | ")} |`);
+  }
+  return out;
+}
+
+/**
+ * The training matmul variants: one row per variant, shape and pass, then
+ * each variant's step total (every shape as often as a step runs it).
+ */
+function matmulVariantTable(rows: MatmulVariantRow[], fma: number): string[] {
+  const out = [
+    "| variant | pass | C → OC | T | median ms | GFLOP/s | % of FMA peak | × library | check |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const library = rows[0]?.name;
+  for (const r of rows) {
+    const lib = rows.find((o) =>
+      o.name === library && o.pass === r.pass && o.C === r.C && o.OC === r.OC
+    );
+    // The CPU twin sums in f32 in another order: 1e-4 of the output scale
+    // (inputs in [-1, 1), sums over ≤ 512 terms) is far above rounding.
+    const label = `matmul variant ${r.name} ${r.pass} ${r.C}→${r.OC}`;
+    if (!(r.check <= 1e-3)) failures.push(`${label}: |error| ${r.check}`);
+    out.push(
+      `| ${
+        [
+          r.name,
+          r.pass,
+          `${r.C} → ${r.OC}`,
+          r.N,
+          fmt(r.ms),
+          fmt(r.gflops),
+          pct(r.ofPeak),
+          lib ? times(lib.ms / r.ms) : "",
+          r.check.toExponential(0),
+        ].join(" | ")
+      } |`,
+    );
+  }
+  out.push(
+    "",
+    "The step's matmuls (every shape as often as a step runs it, forward and backward):",
+    "",
+  );
+  const names = [...new Set(rows.map((r) => r.name))];
+  const flopsOf = (r: MatmulVariantRow) =>
+    r.perStep * 2 * r.N * r.C * r.OC * (r.pass === "forward" ? 1 : 2);
+  const flops = rows.filter((r) => r.name === library).reduce(
+    (s, r) => s + flopsOf(r),
+    0,
+  );
+  for (const name of names) {
+    const ms = rows.filter((r) => r.name === name).reduce(
+      (s, r) => s + r.perStep * r.ms,
+      0,
+    );
+    const g = flops / ms / 1e6;
+    out.push(
+      `- ${name}: ${fmt(ms)} ms, ${fmt(g)} GFLOP/s, ${
+        pct(g / fma)
+      } of the FMA peak measured beside them (${fmt(fma)} GFLOP/s).`,
+    );
+  }
+  return out;
+}
+
+/** The trainer's other dense ops: one row per op and kernel. */
+function denseVariantTable(rows: DenseVariantRow[]): string[] {
+  const out = [
+    "| op | variant | launches | median ms | × library | check |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const lib = rows.find((o) => o.op === r.op && o.baseline);
+    out.push(
+      `| ${
+        [
+          r.op,
+          r.name,
+          r.launches,
+          fmt(r.ms),
+          lib ? times(lib.ms / r.ms) : "",
+          r.check.toExponential(0),
+        ].join(" | ")
+      } |`,
+    );
   }
   return out;
 }
@@ -647,6 +741,8 @@ async function writeResults(
   training: TrainingRow[] = [],
   backwardVariants: BackwardVariantRow[] = [],
   coefficientVariants: CoefficientVariantRow[] = [],
+  matmulVariants?: { rows: MatmulVariantRow[]; fma: number },
+  denseVariants: DenseVariantRow[] = [],
 ): Promise<void> {
   failures.length = 0;
   const gpuRows = rows.filter((r) => r.c.backend !== "reference");
@@ -726,7 +822,7 @@ async function writeResults(
   }
   if (variants.length) {
     text = replaceBlock(text, `bench:variants ${section}`, [
-      `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date})._`,
+      `_Post-kernel variants (bench/variants.ts), generated in the same run as the table above (${date}); % of copy kernel: GB/s over the copy kernel row of the same width (timed interleaved with the variants); × unfused: time of the unfused row over the variant's (f32 rows)._`,
       "",
       ...variantTable(variants, y),
     ], `### Post variants: ${section}`);
@@ -744,6 +840,26 @@ async function writeResults(
       "",
       ...coefficientVariantTable(coefficientVariants),
     ], `### Coefficient variants: ${section}`);
+  }
+  if (matmulVariants?.rows.length) {
+    text = replaceBlock(text, `bench:matmul-variants ${section}`, [
+      `_The trainer's dense-layer kernels (bench/matmul_variants.ts) at the default training shapes (512 tokens, width 64), timed interleaved with the FMA microkernel, generated in the same run (${date}); check: largest |GPU − CPU twin| over every output._`,
+      ...(SMOKE
+        ? [
+          "",
+          "**Smoke run (MHC_BENCH_SMOKE=1): a tiny FMA kernel, the figures mean nothing.**",
+        ]
+        : []),
+      "",
+      ...matmulVariantTable(matmulVariants.rows, matmulVariants.fma),
+    ], `### Training matmul variants: ${section}`);
+  }
+  if (denseVariants.length) {
+    text = replaceBlock(text, `bench:dense-variants ${section}`, [
+      `_The trainer's RMSNorm, cross-entropy and embedding backward kernels (bench/train_dense_variants.ts) at the default training shapes (512 rows, width 64, vocabulary 256), old and new interleaved, generated in the same run (${date}); check: largest |a − b| / (|b| + 1e-6) against the library kernel's outputs (the library kernels are held to the CPU twins by tests/train_gpu_*_test.ts)._`,
+      "",
+      ...denseVariantTable(denseVariants),
+    ], `### Training dense-op variants: ${section}`);
   }
   if (skVariants.length) {
     text = replaceBlock(text, `bench:sinkhorn-variants ${section}`, [
@@ -815,6 +931,19 @@ const skVariants = families.includes("sinkhorn")
 const training = only && !only.includes("train")
   ? []
   : await measureTraining(env, log);
+// The smoke run keeps the library and the kernel before issue 11 (compiling
+// every staged variant takes minutes on lavapipe).
+const matmulVariants = only && !only.includes("train")
+  ? undefined
+  : await runMatmulVariants(
+    env,
+    log,
+    SMOKE ? /^before/ : undefined,
+    SMOKE ? 1 : 7,
+  );
+const denseVariants = only && !only.includes("train")
+  ? []
+  : await runDenseVariants(env, 64, undefined, log);
 
 await writeResults(
   rows,
@@ -824,4 +953,6 @@ await writeResults(
   training,
   backwardVariants,
   coefficientVariants,
+  matmulVariants,
+  denseVariants,
 );

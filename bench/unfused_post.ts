@@ -4,8 +4,11 @@
  * claim of SPEC §9: three passes (`z = H_res·x`, `w = H_post·y`,
  * `x' = z + w`) with two `[T, n, C]` temporaries, so per token it reads
  * `(3n+1)·C` and writes `3n·C` stream values where the fused kernel reads
- * `(n+1)·C` and writes `n·C`. Each pass uses the fused kernel's thread layout,
- * vector width and workgroup size, so fusion is the only difference.
+ * `(n+1)·C` and writes `n·C`. Each pass uses the flat layout of the fused
+ * kernel before issue 11 (one thread per vector, `WG_ELEMENTWISE` threads
+ * per workgroup) and the same vector width; the fused kernel now walks each
+ * token with L lanes (wgsl/post.wgsl), so the comparison is fusion plus
+ * that layout.
  *
  * @module
  */

@@ -1,11 +1,18 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 /**
  * Variants of the fused post kernel tried against the bandwidth numbers
- * (bench-only copies in kernels/post_variants.wgsl): workgroup size,
- * vectors per thread, one workgroup per token (coefficients in registers or
- * staged in workgroup memory), scalar instead of vec4 access, and f16
- * storage. Each runs on the same buffers as the library kernel, in the same
- * run, and its output is checked against the reference before it counts.
+ * (bench-only copies in kernels/post_variants.wgsl): the flat layout of
+ * one thread per vector (the library's before issue 11) with several
+ * workgroup sizes and vectors per thread, one workgroup per token
+ * (coefficients in registers, staged in workgroup memory, or loaded at a
+ * workgroup-uniform address), L lanes per token walking the token's vectors
+ * (the library's layout now; with fma() and with 2 vectors per iteration),
+ * scalar instead of vec4 access, and f16 storage. Each runs on the same
+ * buffers as the library kernel, interleaved in the same run with two
+ * yardsticks: the WGSL copy kernel moving as many bytes and the unfused
+ * post (three passes). Widths: the training width C = 64 and the report's.
+ * Every output but the copy's is checked against the reference before it
+ * counts.
  *
  * `deno run -A bench/variants.ts [REGEX]` prints the table alone (only the
  * variants whose name matches REGEX, and the library kernel);
@@ -27,6 +34,7 @@ import {
   type BenchSizes,
   benchSizes,
   N,
+  SMOKE,
   WIDTHS,
 } from "./_env.ts";
 import {
@@ -37,6 +45,8 @@ import {
   relError,
 } from "./_data.ts";
 import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
+import { shaderCopy } from "./_copy.ts";
+import { encodeUnfusedPost } from "./unfused_post.ts";
 
 const variantsWgsl = await Deno.readTextFile(
   new URL("./kernels/post_variants.wgsl", import.meta.url),
@@ -47,9 +57,18 @@ interface Variant {
   /** Row label. */
   name: string;
   /** `"library"` runs `encodeMhcPost`; otherwise an entry point of post_variants.wgsl. */
-  entry: "library" | "flat" | "per_token" | "per_token_wg";
-  /** Override constants (WG, VPT, TPW). */
-  constants?: { WG?: number; VPT?: number; TPW?: number };
+  entry:
+    | "library"
+    | "flat"
+    | "per_token"
+    | "per_token_wg"
+    | "per_token_uniform"
+    | "lanes"
+    | "lanes_fma"
+    | "lanes_vpt"
+    | "lanes_inline";
+  /** Override constants (WG, VPT, TPW, L). */
+  constants?: { WG?: number; VPT?: number; TPW?: number; L?: number };
   /** Channels per thread access: 4 (vec4) or 1. Default 4. */
   width?: 1 | 4;
   /** Stream storage. Default f32. */
@@ -58,10 +77,17 @@ interface Variant {
 
 /** The variants, the library kernel first (the baseline of its width). */
 export const VARIANTS: readonly Variant[] = [
-  { name: "library post.wgsl (flat, WG 256, vec4, f32)", entry: "library" },
+  {
+    name:
+      "library post.wgsl (1 lane per token up to 64 vectors, else 8; WG 64)",
+    entry: "library",
+  },
   { name: "flat WG 64", entry: "flat", constants: { WG: 64 } },
   { name: "flat WG 128", entry: "flat", constants: { WG: 128 } },
-  { name: "flat WG 256 (= library layout)", entry: "flat" },
+  {
+    name: "flat WG 256 (the library layout before issue 11)",
+    entry: "flat",
+  },
   { name: "flat WG 512", entry: "flat", constants: { WG: 512 } },
   {
     name: "flat WG 256, 2 vectors/thread",
@@ -87,7 +113,84 @@ export const VARIANTS: readonly Variant[] = [
     entry: "per_token_wg",
     constants: { WG: 64 },
   },
+  {
+    name: "per token, WG 64, coefficients at a uniform address",
+    entry: "per_token_uniform",
+    constants: { WG: 64 },
+  },
+  {
+    name: "per token, WG 256, coefficients at a uniform address",
+    entry: "per_token_uniform",
+    constants: { WG: 256 },
+  },
+  { name: "1 lane per token, WG 64", entry: "lanes", constants: { WG: 64 } },
+  {
+    name: "2 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 2 },
+  },
+  {
+    name: "4 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 4 },
+  },
+  {
+    name: "8 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 8 },
+  },
+  {
+    name: "16 lanes per token, WG 64",
+    entry: "lanes",
+    constants: { WG: 64, L: 16 },
+  },
+  {
+    name: "8 lanes per token, WG 256",
+    entry: "lanes",
+    constants: { WG: 256, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, coefficients in private arrays",
+    entry: "lanes_inline",
+    constants: { WG: 64 },
+  },
+  {
+    name: "8 lanes per token, WG 64, coefficients in private arrays",
+    entry: "lanes_inline",
+    constants: { WG: 64, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, fma()",
+    entry: "lanes_fma",
+    constants: { WG: 64 },
+  },
+  {
+    name: "8 lanes per token, WG 64, fma()",
+    entry: "lanes_fma",
+    constants: { WG: 64, L: 8 },
+  },
+  {
+    name: "1 lane per token, WG 64, 2 vectors/iteration",
+    entry: "lanes_vpt",
+    constants: { WG: 64, VPT: 2 },
+  },
+  {
+    name: "8 lanes per token, WG 64, 2 vectors/iteration",
+    entry: "lanes_vpt",
+    constants: { WG: 64, L: 8, VPT: 2 },
+  },
   { name: "library, f16 streams", entry: "library", precision: "f16" },
+  {
+    name: "flat WG 256, f16 streams (the library layout before issue 11)",
+    entry: "flat",
+    precision: "f16",
+  },
+  {
+    name: "8 lanes per token, WG 64, f16 streams",
+    entry: "lanes",
+    constants: { WG: 64, L: 8 },
+    precision: "f16",
+  },
   {
     name: "per token, WG 64, f16 streams",
     entry: "per_token",
@@ -121,9 +224,21 @@ export interface VariantRow {
   f16: boolean;
   /** True for the library kernel (f32), the baseline of its width. */
   baseline: boolean;
-  /** Relative error against the reference on the first tokens. */
-  check: number;
+  /** Relative error against the reference on the first tokens (none for the copy kernel). */
+  check?: number;
+  /**
+   * Set on the yardstick rows timed in the same run, f32 streams: the WGSL
+   * copy kernel (bench/kernels/copy.wgsl, moving as many bytes as the post)
+   * and the unfused post (bench/unfused_post.ts).
+   */
+  yardstick?: "copy kernel" | "unfused";
 }
+
+/** Label of the copy-kernel row. */
+export const COPY_ROW =
+  "WGSL copy kernel (bench/kernels/copy.wgsl), same bytes";
+/** Label of the unfused row. */
+export const UNFUSED_ROW = "unfused post, 3 passes (bench/unfused_post.ts)";
 
 async function variantRecorder(
   gpu: MhcGpu,
@@ -138,15 +253,17 @@ async function variantRecorder(
   const { n, C, T } = shape;
   const width = v.width ?? 4;
   const cv = C / width, es = elementBytes(precision);
-  const k = { WG: 256, VPT: 1, TPW: 1, ...v.constants };
+  const k = { WG: 256, VPT: 1, TPW: 1, L: 1, ...v.constants };
   const pipeline = await gpu.pipeline({
     label: `post variant ${v.name}`,
     code: specializeStreams(variantsWgsl, { n, width, precision }),
     entryPoint: v.entry,
-    constants: { WG: k.WG, VPT: k.VPT, TPW: k.TPW },
+    constants: { WG: k.WG, VPT: k.VPT, TPW: k.TPW, L: k.L },
   });
   const workgroups = v.entry === "flat"
     ? (t: number) => Math.ceil(t * cv / (k.WG * k.VPT))
+    : v.entry.startsWith("lanes")
+    ? (t: number) => Math.ceil(t / (k.WG / k.L))
     : (t: number) => Math.ceil(t / k.TPW);
   return (enc) =>
     gpu.encodeTokens(enc, {
@@ -186,8 +303,12 @@ export async function runPostVariants(
     samples: sizes.samples,
     batchMs: sizes.batchMs,
   };
-  for (const C of WIDTHS) {
-    const n = N, T = sizes.tokens(C), shape = { n, C, T }, k = Math.min(T, 8);
+  for (const C of [64, ...WIDTHS]) {
+    // The training width (C = 64, a fixed 2048 tokens) and the report's.
+    const n = N,
+      T = C <= 256 && !SMOKE ? 2048 : sizes.tokens(C),
+      shape = { n, C, T },
+      k = Math.min(T, 8);
     const s = new BufferSet(env);
     try {
       // Inputs in each precision, shared by that precision's variants.
@@ -225,7 +346,56 @@ export async function runPostVariants(
           record: await variantRecorder(env.gpu, v, b, shape),
         });
       }
-      const timings = await timeGpuMany(env, works, plan);
+      // The yardsticks, interleaved with the variants: the copy kernel
+      // moving the f32 post's bytes (half read, half written) and the
+      // unfused post on the f32 inputs.
+      const bytes32 = T * (((n + 1) * C + n * C) * 4 + (n * n + n) * 4);
+      const copy = await shaderCopy(env, bytes32 / 2);
+      const f32 = sets.get("f32")!;
+      const unfused = {
+        ...f32.b,
+        z: s.empty("z", T * n * C * 4),
+        w: s.empty("w", T * n * C * 4),
+      };
+      works.push({ label: COPY_ROW, record: copy.record });
+      works.push({
+        label: UNFUSED_ROW,
+        record: (enc: GPUCommandEncoder) =>
+          encodeUnfusedPost(env.gpu, enc, unfused, shape),
+      });
+      let timings;
+      try {
+        timings = await timeGpuMany(env, works, plan);
+      } finally {
+        copy.dispose();
+      }
+      const u = mine.length;
+      rows.push({
+        name: COPY_ROW,
+        C,
+        T,
+        ms: timings[u].ms,
+        bytes: 2 * Math.ceil(bytes32 / 2 / 16) * 16,
+        f16: false,
+        baseline: false,
+        yardstick: "copy kernel",
+      });
+      env.device.queue.writeBuffer(f32.b.out, 0, new Uint8Array(k * n * C * 4));
+      await runBatch(env, UNFUSED_ROW, works[u + 1].record, 1);
+      rows.push({
+        name: UNFUSED_ROW,
+        C,
+        T,
+        ms: timings[u + 1].ms,
+        bytes: bytes32,
+        f16: false,
+        baseline: false,
+        check: relError([[
+          await readValues(env, f32.b.out, k * n * C),
+          f32.ref,
+        ]]),
+        yardstick: "unfused",
+      });
       for (const [i, v] of mine.entries()) {
         const p = v.precision ?? "f32", es = elementBytes(p);
         const { b, ref } = sets.get(p)!;
@@ -270,13 +440,25 @@ if (import.meta.main) {
     console.error,
     Deno.args[0] ? new RegExp(Deno.args[0]) : undefined,
   );
-  console.table(rows.map((r) => ({
-    variant: r.name,
-    C: r.C,
-    T: r.T,
-    ms: +r.ms.toPrecision(3),
-    "GB/s": +(r.bytes / r.ms / 1e6).toPrecision(3),
-    check: r.check.toExponential(1),
-  })));
+  const same = (r: VariantRow, kind: VariantRow["yardstick"]) =>
+    rows.find((o) => o.C === r.C && o.yardstick === kind);
+  console.table(rows.map((r) => {
+    const copy = same(r, "copy kernel"), unfused = same(r, "unfused");
+    const rate = r.bytes / r.ms / 1e6;
+    return {
+      variant: r.name,
+      C: r.C,
+      T: r.T,
+      ms: +r.ms.toPrecision(3),
+      "GB/s": +rate.toPrecision(3),
+      "% of copy kernel": copy
+        ? +(100 * rate / (copy.bytes / copy.ms / 1e6)).toPrecision(3)
+        : "",
+      "× unfused": unfused && !r.yardstick && !r.f16
+        ? +(unfused.ms / r.ms).toPrecision(3)
+        : "",
+      check: r.check?.toExponential(1) ?? "",
+    };
+  }));
   env.gpu.destroy();
 }

@@ -131,3 +131,61 @@ export function tn({ T, n }: StreamShape): string {
 export function tnn({ T, n }: StreamShape): string {
   return `[T, n, n] = [${T}, ${n}, ${n}]`;
 }
+
+/**
+ * Checks a caller-supplied output array: a `TypeError` unless it is an array
+ * of the same element type as `like` (named `likeName`), a `RangeError`
+ * unless its length is `expected`. Returns it typed like `like`.
+ */
+export function checkOut<A extends FloatArray>(
+  name: string,
+  value: unknown,
+  like: A,
+  likeName: string,
+  expected: number,
+  shape: string,
+): A {
+  if (
+    !(value instanceof Float32Array || value instanceof Float64Array) ||
+    value.constructor !== like.constructor
+  ) {
+    throw new TypeError(
+      `${name} must be a ${like.constructor.name} like ${likeName}, got ${
+        typeName(value)
+      }`,
+    );
+  }
+  const v = value as A;
+  if (v.length !== expected) {
+    throw new RangeError(
+      `${name} must have length ${expected} (${shape}), got ${v.length}`,
+    );
+  }
+  return v;
+}
+
+/** Whether two arrays share at least one byte of memory. */
+export function overlaps(a: FloatArray, b: FloatArray): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * Throws a `RangeError` when the output `out` (named `name`) shares memory
+ * with any of the named arrays in `others` (the op's inputs and its other
+ * outputs), since the op would then read values it has already overwritten.
+ */
+export function checkDisjoint(
+  name: string,
+  out: FloatArray,
+  others: readonly (readonly [string, FloatArray | undefined])[],
+): void {
+  for (const [otherName, other] of others) {
+    if (other !== undefined && overlaps(out, other)) {
+      throw new RangeError(
+        `${name} must not share memory with ${otherName}`,
+      );
+    }
+  }
+}

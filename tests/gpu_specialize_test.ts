@@ -21,7 +21,13 @@ import {
   constantValue,
   withConstants,
 } from "../src/gpu/specialize.ts";
-import { MAX_STREAMS, WG_ELEMENTWISE } from "../src/gpu/_streams.ts";
+import {
+  LANES_WIDE,
+  MAX_STREAMS,
+  ONE_LANE_MAX_VECTORS,
+  WG_ELEMENTWISE,
+  WG_POST,
+} from "../src/gpu/_streams.ts";
 import { tokenReduceWgsl } from "../src/kernels/token_reduce.ts";
 import { preWgsl } from "../src/kernels/pre.ts";
 
@@ -76,29 +82,52 @@ describe("kernel constants", () => {
     assertThrows(() => assertInvariant(false, "x <= y"), Error, "x <= y");
   });
 
-  it("give the elementwise kernels the host's workgroup size", async () => {
+  it("give the pre kernel the host's workgroup size", async () => {
     const { gpu, sources } = recordingRuntime();
     for (const n of [1, 5, 8]) {
       for (const C of [37, 64]) {
-        const o = { n, C, T: 3 };
         await encodeMhcPre(gpu, encoder, {
           x: buffer,
           hPre: buffer,
           out: buffer,
-        }, o);
+        }, { n, C, T: 3 });
+      }
+    }
+    assert(sources.size > 0);
+    for (const [key, code] of sources) {
+      assertEquals(constantValue(code, "WG"), WG_ELEMENTWISE, key);
+    }
+  });
+
+  it("give the post kernel the host's workgroup size and one lane per token on short rows, LANES_WIDE on long ones", async () => {
+    const cases = [
+      // C, vectors per row, lanes per token
+      [37, 37, 1],
+      [64, 16, 1],
+      [4 * ONE_LANE_MAX_VECTORS, ONE_LANE_MAX_VECTORS, 1],
+      [4 * ONE_LANE_MAX_VECTORS + 4, ONE_LANE_MAX_VECTORS + 1, LANES_WIDE],
+      [ONE_LANE_MAX_VECTORS + 1, ONE_LANE_MAX_VECTORS + 1, LANES_WIDE],
+      [1280, 320, LANES_WIDE],
+    ];
+    for (const n of [1, 5, 8]) {
+      for (const [C, , lanes] of cases) {
+        const { gpu, sources } = recordingRuntime();
         await encodeMhcPost(gpu, encoder, {
           x: buffer,
           y: buffer,
           hPost: buffer,
           hRes: buffer,
           out: buffer,
-        }, o);
+        }, { n, C, T: 3 });
+        assertEquals(sources.size, 1);
         for (const [key, code] of sources) {
-          assertEquals(constantValue(code, "WG"), WG_ELEMENTWISE, key);
+          assertEquals(constantValue(code, "WG"), WG_POST, key);
+          assertEquals(constantValue(code, "L"), lanes, key);
+          assertEquals(constantValue(code, "N"), n, key);
+          assertEquals(WG_POST % lanes, 0, key);
         }
       }
     }
-    assert(sources.size > 0);
   });
 
   it("give the token reduction one round for every supported n (R == MAX_STREAMS)", () => {

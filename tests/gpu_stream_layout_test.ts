@@ -1,17 +1,18 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
-// The layouts of the reducing stream kernels (pre and post backward,
-// src/gpu/_streams.ts). Long rows get several lanes per token and a
-// workgroup reduction; the conformance shapes split only the one-lane
-// layout of short rows, so here long rows are cut into chunks and laid out
-// on 2D grids, and compared element by element with the float64 reference
-// under the conformance tolerances (f32 and f16 streams). Both layouts are
-// deterministic: two runs agree bit for bit.
+// The layouts of the token-walking stream kernels (post forward, pre and
+// post backward, src/gpu/_streams.ts). Long rows get several lanes per
+// token (and, in the backwards, a workgroup reduction); the conformance
+// shapes split only the one-lane layout of short rows, so here long rows are
+// cut into chunks and laid out on 2D grids, and compared element by element
+// with the float64 reference under the conformance tolerances (f32 and f16
+// streams). Both layouts are deterministic: two runs agree bit for bit.
 import { assert, assertEquals } from "@std/assert";
 import { describe, it } from "@std/testing/bdd";
 import {
   type MhcBackend,
   MhcGpu,
   type MhcGpuLimits,
+  mhcPost,
   mhcPostBackward,
   mhcPreBackward,
   type StreamPrecision,
@@ -20,6 +21,7 @@ import {
 import {
   LANES_WIDE,
   ONE_LANE_MAX_VECTORS,
+  WG_POST,
   WG_REDUCE,
 } from "../src/gpu/_streams.ts";
 import { assertSplit, recordDispatches } from "./_dispatches.ts";
@@ -31,7 +33,8 @@ import { compareOutputs } from "./conformance/check_case.ts";
 /**
  * A long-row shape and its limits: the binding limit holds `chunk` tokens of
  * `x` (a multiple of the offset quantum of every binding), which make
- * `chunk / (WG_REDUCE / LANES_WIDE)` workgroups, more than `perDim`, so
+ * `chunk / (WG / LANES_WIDE)` workgroups (WG: WG_POST or WG_REDUCE), more
+ * than `perDim`, so
  * each full chunk needs a 2D grid.
  */
 interface WideShape {
@@ -68,11 +71,25 @@ function limitsOf(
   };
 }
 
-/** The backward cases of a shape, built like the conformance cases. */
+/** The post forward and the backward cases of a shape, built like the conformance cases. */
 function cases(s: { n: number; C: number; T: number }): ConformanceCase[] {
   const { n, C, T } = s, shape = { n, C, T };
   const tag = `n=${n} C=${C} T=${T}`;
   return [
+    multilinearCase({
+      name: `mhcPost ${tag}`,
+      seed: 7000 + C,
+      inputs: {
+        x: [T * n * C, "normal"],
+        y: [T * C, "normal"],
+        hPost: [T * n, "two"],
+        hRes: [T * n * n, "unit"],
+      },
+      run: async (b, a) => ({
+        out: await b.mhcPost(a.x, a.y, a.hPost, a.hRes, shape),
+      }),
+      reference: (a) => ({ out: mhcPost(a.x, a.y, a.hPost, a.hRes, shape) }),
+    }),
     multilinearCase({
       name: `mhcPostBackward ${tag}`,
       seed: 7100 + C,
@@ -107,17 +124,22 @@ function cases(s: { n: number; C: number; T: number }): ConformanceCase[] {
 }
 
 const label = (c: ConformanceCase) => c.name.split(" ")[0];
+/** Invocations per workgroup of a case's kernel. */
+const wgOf = (c: ConformanceCase) =>
+  label(c) === "mhcPost" ? WG_POST : WG_REDUCE;
 
 describe({
-  name: "the reducing stream kernels",
+  name: "the token-walking stream kernels",
   ignore: SKIP_GPU,
   fn() {
     it("take the wide layout for the long rows tested here", () => {
       for (const s of WIDE) {
         const cv = s.C % 4 === 0 ? s.C / 4 : s.C;
         assert(cv > ONE_LANE_MAX_VECTORS, `C = ${s.C} is a long row`);
-        assertEquals(s.chunk % (WG_REDUCE / LANES_WIDE), 0);
-        assert(s.chunk / (WG_REDUCE / LANES_WIDE) > s.perDim);
+        for (const wg of [WG_POST, WG_REDUCE]) {
+          assertEquals(s.chunk % (wg / LANES_WIDE), 0);
+          assert(s.chunk / (wg / LANES_WIDE) > s.perDim);
+        }
       }
     });
 
@@ -147,7 +169,7 @@ describe({
                 );
                 // Every full chunk ran as chunk / tokens-per-workgroup
                 // workgroups: the wide layout, not the one-lane one.
-                const groups = s.chunk / (WG_REDUCE / LANES_WIDE);
+                const groups = s.chunk / (wgOf(c) / LANES_WIDE);
                 const [x, y] = log.records[0].grids[0];
                 assert(x * y >= groups && x * y < groups + x, `${x}×${y}`);
                 compareOutputs(c, got, `webgpu ${precision}`, precision);

@@ -37,9 +37,18 @@ function inputs(seed: number, N: number, V: number) {
  * division 2.5 ULP, log 3 ULP or 2⁻²¹ absolute in [0.5, 2]; 1 ULP ≤ 2u
  * relative). With a_v = logit_v − M (rounded: relative error u) each
  * e_v = exp(a_v) has relative error ε_v ≤ (6 + 5|a_v|)u; S = Σ e_v at depth
- * ⌈V/256⌉ + 8 has relative error σ ≤ Σ ε_v·e_v/S + depth·u.
+ * d has relative error σ ≤ Σ ε_v·e_v/S + d·u. The cross-entropy kernel
+ * sums a row in one invocation (four vec4 accumulators over blocks of 16, the
+ * tail into the first, then 2 + 2 levels): d = ⌊V/16⌋ + 7. The softmax kernel
+ * sums with 256 threads of ⌈V/256⌉ terms, then an 8-level tree:
+ * d = ⌈V/256⌉ + 8.
  */
-function rowErrors(logits: Float32Array, row: number, V: number) {
+function rowErrors(
+  logits: Float32Array,
+  row: number,
+  V: number,
+  depth: number,
+) {
   let M = -Infinity;
   for (let v = 0; v < V; v++) M = Math.max(M, logits[row * V + v]);
   let S = 0, spread = 0;
@@ -51,7 +60,7 @@ function rowErrors(logits: Float32Array, row: number, V: number) {
     S += e;
     spread += eps[v] * e;
   }
-  const sigma = spread / S + (Math.ceil(V / 256) + 8) * U;
+  const sigma = spread / S + depth * U;
   for (let v = 0; v < V; v++) p[v] /= S;
   return { M, S, sigma, eps, p };
 }
@@ -105,7 +114,12 @@ describe({
         const lossBound = new Float64Array(N);
         const dBound = new Float64Array(N * V);
         for (let r = 0; r < N; r++) {
-          const { M, S, sigma, eps, p } = rowErrors(logits, r, V);
+          const { M, S, sigma, eps, p } = rowErrors(
+            logits,
+            r,
+            V,
+            Math.floor(V / 16) + 7,
+          );
           const t = targets[r], logS = Math.log(S);
           // loss = (log S + M) − l_t: σ through the log, the log's own error
           // (2⁻²¹ or 6u relative), two roundings, the GPU's float32 result.
@@ -152,7 +166,12 @@ describe({
         // p = e_v/S: ε_v + σ, the division (5u), the twin's rounding u.
         const bound = new Float64Array(N * V);
         for (let r = 0; r < N; r++) {
-          const { sigma, eps, p } = rowErrors(logits, r, V);
+          const { sigma, eps, p } = rowErrors(
+            logits,
+            r,
+            V,
+            Math.ceil(V / 256) + 8,
+          );
           for (let v = 0; v < V; v++) {
             bound[r * V + v] = p[v] * (eps[v] + sigma + 6 * U) +
               U * Math.abs(ref[r * V + v]);

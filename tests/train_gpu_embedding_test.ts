@@ -33,6 +33,8 @@ const CASES: Case[] = [
   { B: 3, T: 7, C: 9, V: 11, maxT: 10 },
   { B: 2, T: 37, C: 37, V: 13, maxT: 40 },
   { B: 5, T: 30, C: 130, V: 7, maxT: 30 }, // C spans three channel blocks
+  { B: 4, T: 21, C: 132, V: 9, maxT: 25 }, // the same with 16-byte loads
+  { B: 4, T: 9, C: 9, V: 11, maxT: 12 }, // ids 16 bytes at a time, C odd
   { B: 8, T: 64, C: 64, V: 256, maxT: 64 },
 ];
 

@@ -25,10 +25,12 @@ function inputs(seed: number, N: number, C: number) {
 }
 
 /**
- * Depth of the kernels' per-row sums: each of 64 threads adds ⌈C/64⌉ terms
- * in order, then a 6-level binary tree.
+ * Depth of the kernels' per-row sums: one invocation per row, four vec4
+ * accumulators taking blocks of 16 channels in turn (the first also takes
+ * the tail, up to 3 more vectors), then two levels across the accumulators
+ * and two across the lanes of the vec4.
  */
-const rowDepth = (C: number) => Math.ceil(C / 64) + 6;
+const rowDepth = (C: number) => Math.floor(C / 16) + 7;
 
 const CASES = [
   { N: 300, C: 37 },
@@ -127,16 +129,17 @@ describe({
             }
           }
           assertWithin(gx, dx, bx, "dx");
-          // dw: the kernel adds N terms (2 roundings each) in 16 lanes of
-          // ⌈N/16⌉ then a 4-level tree; the twin adds them one by one into a
-          // float32 (N roundings): ≤ (N + ⌈N/16⌉ + 8)u·Σ|g·x·r| + 2u·|ref|.
+          // dw: the kernel adds N terms (2 roundings each) in 4 accumulators
+          // of ⌈N/4⌉ (rows round-robin) then a 2-level tree; the twin adds
+          // them one by one into a float32 (N roundings):
+          // ≤ (N + ⌈N/4⌉ + 6)u·Σ|g·x·r| + 2u·|ref|.
           const bw = new Float64Array(C);
           for (let c = 0; c < C; c++) {
             let s = accumulate ? Math.abs(dw0[c]) : 0;
             for (let t = 0; t < N; t++) {
               s += Math.abs(dout[t * C + c] * x[t * C + c] * rstd[t]);
             }
-            bw[c] = (N + Math.ceil(N / 16) + 8) * U * s +
+            bw[c] = (N + Math.ceil(N / 4) + 6) * U * s +
               2 * U * Math.abs(dw[c]);
           }
           assertWithin(gw, dw, bw, "dw");

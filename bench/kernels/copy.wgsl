@@ -1,7 +1,9 @@
 // Bench yardstick: a plain copy in a compute shader, `dst = src`, one vec4
-// per thread, 256 threads per workgroup (the layout of wgsl/post.wgsl). It
-// is the most any kernel can move per second on an adapter through shader
-// loads and stores, to compare with the adapter's copyBufferToBuffer.
+// per thread, 256 threads per workgroup (the layout of wgsl/pre.wgsl). It
+// is what a plain kernel moves per second on an adapter through shader
+// loads and stores (on lavapipe a kernel whose lanes each walk many vectors,
+// such as wgsl/post.wgsl, can move more), to compare with the adapter's
+// copyBufferToBuffer.
 
 struct Params {
   count: u32, // vec4s in this chunk

@@ -8,8 +8,9 @@ fn hdot(a: AV, b: AV) -> f32 { return dot(a, b); }
 //
 // Unfused post, pass 1 of 3 (bench baseline for the fusion claim, SPEC §9):
 // z[i] = Σ_j H_res[i][j]·x[j]. Per token: reads x (n·C) and H_res (n²),
-// writes z (n·C). Same thread layout as wgsl/post.wgsl: each thread owns W
-// channels of one token and keeps the n stream values in registers.
+// writes z (n·C). The flat layout of wgsl/post.wgsl before issue 11: each
+// thread owns W channels of one token and keeps the n stream values in
+// registers.
 
 struct Params {
   tokens: u32, // tokens in this chunk

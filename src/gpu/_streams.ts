@@ -21,8 +21,8 @@ import { f16BitsToF32 } from "./f16.ts";
 /** Largest supported number of streams. */
 export const MAX_STREAMS = 8;
 /**
- * Threads per workgroup of the elementwise kernels (pre, post): their `WG`,
- * written in by {@linkcode streamPipeline}.
+ * Threads per workgroup of the elementwise kernel (pre): its `WG`, written
+ * in by {@linkcode streamPipeline}.
  */
 export const WG_ELEMENTWISE = 256;
 
@@ -77,8 +77,8 @@ export function streamLayout(
 /**
  * The pipeline of a stream kernel for this layout (cached by variant), with
  * the kernel's `const NAME: u32 = …u;` lines named in `constants` rewritten
- * (e.g. `ACCUMULATE`). An elementwise kernel also gets
- * `WG = WG_ELEMENTWISE`; a reducing kernel (`reduce` given) gets
+ * (e.g. `ACCUMULATE`). A kernel without `reduce` gets
+ * `WG = WG_ELEMENTWISE` unless `constants` sets `WG`; a reducing kernel (`reduce` given) gets
  * token_reduce.wgsl appended and its `WG`, `L` and `R` set from `reduce`.
  */
 export function streamPipeline(
@@ -121,9 +121,12 @@ export function elementwiseGroups(s: StreamLayout): (tokens: number) => number {
 
 /** Invocations per workgroup of the reducing (backward) stream kernels. */
 export const WG_REDUCE = 64;
+/** Invocations per workgroup of the fused post forward (`wgsl/post.wgsl`). */
+export const WG_POST = 64;
 /**
- * Lanes per token of the reducing kernels on rows of more than
- * {@linkcode ONE_LANE_MAX_VECTORS} vectors.
+ * Lanes per token of the token-walking stream kernels (post forward, pre
+ * and post backward) on rows of more than {@linkcode ONE_LANE_MAX_VECTORS}
+ * vectors.
  */
 export const LANES_WIDE = 8;
 /**
@@ -135,29 +138,67 @@ export const ONE_LANE_MAX_VECTORS = 64;
 const MAX_ROWS = 32;
 
 /**
- * How a reducing stream kernel (pre and post backward) lays tokens out:
- * `lanes` invocations per token, `wg / lanes` tokens per workgroup, and
- * `rows` partial sums reduced per round (token_reduce.wgsl).
+ * Lanes per token of the token-walking stream kernels: one lane walks a
+ * short row (up to {@linkcode ONE_LANE_MAX_VECTORS} vectors) alone; longer
+ * rows get {@linkcode LANES_WIDE} lanes, so that a GPU sees neighbouring
+ * lanes read neighbouring vectors and enough invocations. On a CPU adapter
+ * such as lavapipe this is the fastest choice at every measured width
+ * (bench/backward_variants.ts, bench/variants.ts).
+ *
+ * @param s The call's layout.
+ * @returns 1 or {@linkcode LANES_WIDE}.
  */
-export interface ReduceLayout {
+export function tokenLanes(s: StreamLayout): number {
+  return s.cv <= ONE_LANE_MAX_VECTORS ? 1 : LANES_WIDE;
+}
+
+/**
+ * How a token-walking stream kernel lays tokens out: `lanes` invocations
+ * per token, `wg / lanes` tokens per workgroup.
+ */
+export interface LaneLayout {
   /** Invocations per workgroup (`WG`). */
   wg: number;
   /** Lanes per token (`L`), a power of two dividing `wg`. */
   lanes: number;
-  /** Partial sums per lane and round (`R`). */
-  rows: number;
   /** Workgroups for a chunk of `tokens` tokens. */
   workgroups(tokens: number): number;
 }
 
 /**
+ * The layout of the fused post forward: {@linkcode WG_POST} invocations per
+ * workgroup, {@linkcode tokenLanes} lanes per token.
+ *
+ * @param s The call's layout.
+ * @param lanes Lanes per token, overriding the rule (bench variants).
+ * @returns The layout.
+ */
+export function postLayout(s: StreamLayout, lanes = tokenLanes(s)): LaneLayout {
+  const wg = WG_POST;
+  const perGroup = wg / lanes;
+  return {
+    wg,
+    lanes,
+    workgroups: (tokens) => Math.ceil(tokens / perGroup),
+  };
+}
+
+/**
+ * How a reducing stream kernel (pre and post backward) lays tokens out:
+ * `lanes` invocations per token, `wg / lanes` tokens per workgroup, and
+ * `rows` partial sums reduced per round (token_reduce.wgsl).
+ */
+export interface ReduceLayout extends LaneLayout {
+  /** Partial sums per lane and round (`R`). */
+  rows: number;
+}
+
+/**
  * The layout of a reducing kernel that sums `values` per-token channel
- * sums. Short rows (up to {@linkcode ONE_LANE_MAX_VECTORS} vectors) get one
- * lane per token: the lane walks the whole row and writes its sums, with no
- * workgroup memory and no barrier (on a CPU adapter such as lavapipe this is
- * the fastest layout at every width, measured in bench/backward_variants.ts).
- * Longer rows get {@linkcode LANES_WIDE} lanes per token, so that a GPU sees
- * neighbouring lanes read neighbouring vectors and enough invocations.
+ * sums, with {@linkcode tokenLanes} lanes per token. With one lane a lane
+ * walks the whole row and writes its sums, with no workgroup memory and no
+ * barrier; with more, the lanes' partial sums are added in lane order
+ * (token_reduce.wgsl).
  *
  * @param s The call's layout.
  * @param values Channel sums per token (`n` for pre, `n + n²` for post).
@@ -167,7 +208,7 @@ export interface ReduceLayout {
 export function reduceLayout(
   s: StreamLayout,
   values: number,
-  lanes = s.cv <= ONE_LANE_MAX_VECTORS ? 1 : LANES_WIDE,
+  lanes = tokenLanes(s),
 ): ReduceLayout {
   const wg = WG_REDUCE;
   const rounds = Math.ceil(values / MAX_ROWS);

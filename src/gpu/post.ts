@@ -15,8 +15,9 @@ import { postBackwardWgsl } from "../kernels/post_backward.ts";
 import { checkF32 } from "./_validate.ts";
 import { checkObject, tc, tn, tnc, tnn } from "../_validate.ts";
 import {
-  elementwiseGroups,
   type GpuStreamOptions,
+  type LaneLayout,
+  postLayout,
   reduceLayout,
   requireStorageBuffers,
   type StreamLayout,
@@ -68,6 +69,7 @@ const BACKWARD_STORAGE_BUFFERS = 9;
 
 function forwardDispatch(
   s: StreamLayout,
+  layout: LaneLayout,
   pipeline: GPUComputePipeline,
   b: MhcPostBuffers,
 ): TokenDispatch {
@@ -88,7 +90,7 @@ function forwardDispatch(
         shape: tnc(s) + as,
       },
     ],
-    workgroups: elementwiseGroups(s),
+    workgroups: layout.workgroups,
     params: streamParams(s),
   };
 }
@@ -138,6 +140,17 @@ function backwardDispatch(
 /** Channel sums per token of the backward: `g_H_post` and `g_H_res`. */
 function backwardSums(s: StreamLayout): number {
   return s.n + s.n * s.n;
+}
+
+function forwardPipeline(
+  gpu: MhcGpu,
+  s: StreamLayout,
+  layout: LaneLayout,
+): Promise<GPUComputePipeline> {
+  return streamPipeline(gpu, "post", postWgsl, s, undefined, {
+    WG: layout.wg,
+    L: layout.lanes,
+  });
 }
 
 function backwardPipeline(
@@ -193,8 +206,9 @@ export async function encodeMhcPost(
 ): Promise<void> {
   const s = streamLayout(gpu, options);
   checkObject("buffers", buffers);
-  const pipeline = await streamPipeline(gpu, "post", postWgsl, s);
-  gpu.encodeTokens(encoder, forwardDispatch(s, pipeline, buffers));
+  const layout = postLayout(s);
+  const pipeline = await forwardPipeline(gpu, s, layout);
+  gpu.encodeTokens(encoder, forwardDispatch(s, layout, pipeline, buffers));
 }
 
 /**
@@ -293,7 +307,8 @@ export async function mhcPostGpu(
 ): Promise<Float32Array> {
   const s = streamLayout(gpu, options);
   checkForwardArrays(s, x, y, hPost, hRes);
-  const pipeline = await streamPipeline(gpu, "post", postWgsl, s);
+  const layout = postLayout(s);
+  const pipeline = await forwardPipeline(gpu, s, layout);
   const count = s.T * s.n * s.C;
   const [out] = await gpu.compute("mhcPost", (ctx) => {
     const p = s.precision;
@@ -304,7 +319,7 @@ export async function mhcPostGpu(
       hRes: ctx.upload(hRes, "hRes"),
       out: ctx.output(count * s.es, "out"),
     };
-    gpu.encodeTokens(ctx.encoder, forwardDispatch(s, pipeline, b));
+    gpu.encodeTokens(ctx.encoder, forwardDispatch(s, layout, pipeline, b));
     return [{ buffer: b.out as GPUBuffer, bytes: count * s.es }];
   });
   return streamValues(out, s, count);

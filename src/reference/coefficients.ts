@@ -11,17 +11,21 @@ import type { FloatArray, SinkhornOptions } from "./types.ts";
 import {
   type SinkhornConfig,
   sinkhornConfig,
-  SinkhornWorker,
+  sinkhornWorker,
 } from "./sinkhorn.ts";
 import {
   alloc,
   checkArray,
+  checkDisjoint,
   checkFinite,
   checkNonNegative,
   checkObject,
+  checkOut,
   checkPositiveInt,
   checkSameType,
+  typeName,
 } from "../_validate.ts";
+import { scratch, scratch64, SLOT } from "./_scratch.ts";
 
 /** Default `ε_norm` inside the RMS statistic (SPEC §3, project choice). */
 export const DEFAULT_NORM_EPS = 1e-6;
@@ -95,6 +99,80 @@ export interface MhcParamGrads<A extends FloatArray = FloatArray> {
   alphaRes: number;
 }
 
+/**
+ * Options of {@linkcode mhcCoefficients}: the sizes and settings, and
+ * optional arrays to write the results into.
+ */
+export interface MhcCoefficientsOutputOptions<A extends FloatArray = FloatArray>
+  extends MhcCoefficientsOptions {
+  /**
+   * Where to write the results: any of `hPre` `[T, n]`, `hPost` `[T, n]`,
+   * `hRes` `[T, n, n]`, `logits` `[T, n²+2n]` and `invRms` `[T]`, each of
+   * the same type as `x`. Each one given is filled and returned in its
+   * place; the others are allocated. With all five the call constructs no
+   * array that grows with `T` or `C` (its scratch is `O(n²)` and kept
+   * between calls). They must not share memory with `x`, the parameters or
+   * one another.
+   *
+   * @example Reuse the coefficient arrays across calls
+   * ```ts
+   * import { mhcCoefficients } from "@birkhoff/mhc";
+   * import { assertStrictEquals } from "@std/assert";
+   *
+   * const n = 2, C = 3, T = 1, K = n * n + 2 * n;
+   * const params = {
+   *   phi: new Float32Array(n * C * K), bias: new Float32Array(K),
+   *   alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01,
+   * };
+   * const out = {
+   *   hPre: new Float32Array(T * n), hPost: new Float32Array(T * n),
+   *   hRes: new Float32Array(T * n * n), logits: new Float32Array(T * K),
+   *   invRms: new Float32Array(T),
+   * };
+   * const x = new Float32Array(T * n * C).fill(1);
+   * const coef = mhcCoefficients(x, params, { n, C, T, out });
+   * assertStrictEquals(coef.hRes, out.hRes);
+   * ```
+   */
+  out?: Partial<MhcCoefficients<A>>;
+}
+
+/** The array outputs of {@linkcode mhcCoefficientsBackward}. */
+export interface MhcParamGradArrays<A extends FloatArray = FloatArray> {
+  /** Gradient with respect to `x`, `[T, n, C]`. */
+  x: A;
+  /** Gradient with respect to `φ`, `[n·C, K]`. */
+  phi: A;
+  /** Gradient with respect to `b`, `[K]`. */
+  bias: A;
+}
+
+/**
+ * Options of {@linkcode mhcCoefficientsBackward}: the forward's options,
+ * and optional arrays to write the gradients into.
+ */
+export interface MhcCoefficientsBackwardOptions<
+  A extends FloatArray = FloatArray,
+> extends MhcCoefficientsOptions {
+  /**
+   * Where to write the gradients: any of `x` `[T, n, C]`, `phi` `[n·C, K]`
+   * and `bias` `[K]` (`K = n² + 2n`), each of the same type as `x`. Each one
+   * given is filled (overwritten, not added to) and returned in its place;
+   * the others are allocated. They must not share memory with any input or
+   * with one another.
+   */
+  out?: Partial<MhcParamGradArrays<A>>;
+  /**
+   * Float64 accumulator of the `φ` gradient, `n·C·K` values, reused instead
+   * of a new one. Its contents on entry do not matter. With it and all three
+   * `out` arrays the call constructs no array that grows with `T` or `C`
+   * (the rest of its scratch is `O(n²)` and kept between calls). Not needed,
+   * and not used, when `x` is a `Float64Array` and `out.phi` is given: the
+   * sums then go straight into `out.phi`.
+   */
+  workspace?: Float64Array;
+}
+
 interface Checked {
   n: number;
   C: number;
@@ -155,9 +233,12 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
  * @param params `φ`, `b` and the three `α` of the site.
  * @param options Sizes `n`, `C`, `T`, and optional `normEps`, `iterations`,
  *   `eps` and `tolerance` (the Sinkhorn early stop, see
- *   {@linkcode SinkhornOptions.tolerance}).
- * @returns `hPre`, `hPost`, `hRes`, plus the `logits` and `invRms` that the backward reuses.
- * @throws {RangeError} When a size, a length or an `α` is invalid.
+ *   {@linkcode SinkhornOptions.tolerance}), and optional output arrays `out`
+ *   (see {@linkcode MhcCoefficientsOutputOptions.out}).
+ * @returns `hPre`, `hPost`, `hRes`, plus the `logits` and `invRms` that the
+ *   backward reuses: the arrays of `options.out` where given, else new ones.
+ * @throws {RangeError} When a size, a length or an `α` is invalid, or an
+ *   output shares memory with an input or another output.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example At φ = 0 the coefficients come from the bias alone
@@ -180,19 +261,29 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 export function mhcCoefficients<A extends FloatArray>(
   x: A,
   params: MhcParams<A>,
-  options: MhcCoefficientsOptions,
+  options: MhcCoefficientsOutputOptions<A>,
 ): MhcCoefficients<A> {
   const { n, C, T, K, normEps, sinkhorn } = checkArgs(x, params, options);
   const { phi, bias, alphaPre, alphaPost, alphaRes } = params;
   const nC = n * C, nn = n * n;
-  const hPre = alloc(x, T * n),
-    hPost = alloc(x, T * n),
-    hRes = alloc(x, T * nn);
-  const logits = alloc(x, T * K), invRms = alloc(x, T);
-  const dot = new Float64Array(K);
-  const worker = new SinkhornWorker(x, n, sinkhorn);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const inputs = [["x", x], ["params.phi", phi], [
+    "params.bias",
+    bias,
+  ]] as const;
+  const outs: [string, A | undefined][] = [];
+  const take = (name: keyof MhcCoefficients, length: number, shape: string) =>
+    outArray(x, o?.[name], `out.${name}`, length, shape, inputs, outs);
+  const hPre = take("hPre", T * n, `[T, n] = [${T}, ${n}]`);
+  const hPost = take("hPost", T * n, `[T, n] = [${T}, ${n}]`);
+  const hRes = take("hRes", T * nn, `[T, n, n] = [${T}, ${n}, ${n}]`);
+  const logits = take("logits", T * K, `[T, n²+2n] = [${T}, ${K}]`);
+  const invRms = take("invRms", T, `[T] = [${T}]`);
+  const dot = scratch64(SLOT.coefDot, K);
+  const worker = sinkhornWorker(x, n, sinkhorn);
   for (let t = 0; t < T; t++) {
-    dot.fill(0);
+    dot.fill(0, 0, K);
     let sq = 0;
     // One pass over the token's state gives both v·φ and Σv².
     for (let a = 0; a < nC; a++) {
@@ -230,10 +321,15 @@ export function mhcCoefficients<A extends FloatArray>(
  * @param params The parameters given to the forward.
  * @param forward The forward's result (its `logits` and `invRms` are reused).
  * @param grads Upstream gradients of `hPre`, `hPost` and `hRes`.
- * @param options The same options as the forward.
- * @returns Gradients of `x`, `phi`, `bias`, `alphaPre`, `alphaPost`, `alphaRes`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When an array has the wrong type.
+ * @param options The same options as the forward, and optional output
+ *   arrays `out` and float64 `workspace` (see
+ *   {@linkcode MhcCoefficientsBackwardOptions}).
+ * @returns Gradients of `x`, `phi`, `bias`, `alphaPre`, `alphaPost`,
+ *   `alphaRes`: the arrays of `options.out` where given, else new ones.
+ * @throws {RangeError} When a size or length is wrong, or an output or the
+ *   workspace shares memory with an input or another output.
+ * @throws {TypeError} When an array has the wrong type, or `workspace` is
+ *   not a `Float64Array`.
  *
  * @example Gradients of a tiny site
  * ```ts
@@ -255,13 +351,40 @@ export function mhcCoefficients<A extends FloatArray>(
  * }, { n, C, T });
  * assertEquals(g.phi.length, n * C * K);
  * ```
+ *
+ * @example Write the gradients into arrays you keep
+ * ```ts
+ * import { mhcCoefficients, mhcCoefficientsBackward } from "@birkhoff/mhc";
+ * import { assertStrictEquals } from "@std/assert";
+ *
+ * const n = 2, C = 2, T = 1, K = n * n + 2 * n;
+ * const x = new Float32Array([1, -2, 0.5, 3]);
+ * const params = {
+ *   phi: new Float32Array(n * C * K).fill(0.1),
+ *   bias: new Float32Array(K),
+ *   alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01,
+ * };
+ * const fwd = mhcCoefficients(x, params, { n, C, T });
+ * const out = {
+ *   x: new Float32Array(T * n * C),
+ *   phi: new Float32Array(n * C * K),
+ *   bias: new Float32Array(K),
+ * };
+ * const workspace = new Float64Array(n * C * K); // reusable float64 sums
+ * const g = mhcCoefficientsBackward(x, params, fwd, {
+ *   hPre: new Float32Array([1, -1]),
+ *   hPost: new Float32Array([0.5, 0.2]),
+ *   hRes: new Float32Array([1, 0, 0, -1]),
+ * }, { n, C, T, out, workspace });
+ * assertStrictEquals(g.phi, out.phi);
+ * ```
  */
 export function mhcCoefficientsBackward<A extends FloatArray>(
   x: A,
   params: MhcParams<A>,
   forward: MhcCoefficients<A>,
   grads: MhcCoefficientGrads<A>,
-  options: MhcCoefficientsOptions,
+  options: MhcCoefficientsBackwardOptions<A>,
 ): MhcParamGrads<A> {
   const { n, C, T, K, sinkhorn } = checkArgs(x, params, options);
   const { phi, alphaPre, alphaPost, alphaRes } = params;
@@ -289,14 +412,71 @@ export function mhcCoefficientsBackward<A extends FloatArray>(
   checkSameType("grads.hRes", grads.hRes, x, "x");
   const nC = n * C, nn = n * n;
   const { logits, invRms } = forward;
-  const gx = alloc(x, T * nC), gPhi = alloc(x, nC * K), gBias = alloc(x, K);
-  const gPhiAcc = new Float64Array(nC * K), gBiasAcc = new Float64Array(K);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const inputs = [
+    ["x", x],
+    ["params.phi", phi],
+    ["params.bias", params.bias],
+    ["forward.logits", logits],
+    ["forward.invRms", invRms],
+    ["grads.hPre", grads.hPre],
+    ["grads.hPost", grads.hPost],
+    ["grads.hRes", grads.hRes],
+  ] as const;
+  const outs: [string, A | undefined][] = [];
+  const gx = outArray(
+    x,
+    o?.x,
+    "out.x",
+    T * nC,
+    `[T, n, C] = [${T}, ${n}, ${C}]`,
+    inputs,
+    outs,
+  );
+  const gPhi = outArray(
+    x,
+    o?.phi,
+    "out.phi",
+    nC * K,
+    `[n·C, n²+2n] = [${nC}, ${K}]`,
+    inputs,
+    outs,
+  );
+  const gBias = outArray(
+    x,
+    o?.bias,
+    "out.bias",
+    K,
+    `[n²+2n] = [${K}]`,
+    inputs,
+    outs,
+  );
+  // Float64 sums of the φ gradient: straight into a float64 out.phi, else
+  // into the workspace or a new array.
+  const direct = gPhi instanceof Float64Array && o?.phi !== undefined;
+  let gPhiAcc: Float64Array;
+  if (direct) {
+    gPhiAcc = gPhi as Float64Array;
+  } else if (options.workspace !== undefined) {
+    gPhiAcc = checkWorkspace(
+      options.workspace,
+      nC * K,
+      `n·C·(n²+2n) = ${nC * K}`,
+    );
+    checkDisjoint("workspace", gPhiAcc, [...inputs, ...outs]);
+  } else {
+    gPhiAcc = new Float64Array(nC * K);
+  }
+  gPhiAcc.fill(0);
+  const gBiasAcc = scratch64(SLOT.coefBias, K).fill(0, 0, K);
   let gAlphaPre = 0, gAlphaPost = 0, gAlphaRes = 0;
-  const gh = alloc(x, K); // gradient of the logits h, stored like the data
-  const gp = new Float64Array(K); // gradient of p = v·φ
-  const dot = new Float64Array(K);
-  const worker = new SinkhornWorker(x, n, sinkhorn);
-  const scratch = alloc(x, nn);
+  // Gradient of the logits h, stored like the data.
+  const gh = scratch(x, SLOT.coefGh, K);
+  const gp = scratch64(SLOT.coefGp, K); // gradient of p = v·φ
+  const dot = scratch64(SLOT.coefDot, K);
+  const worker = sinkhornWorker(x, n, sinkhorn);
+  const hRes = scratch(x, SLOT.coefHres, nn);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < n; i++) {
       const sp = sigmoid(logits[t * K + i]);
@@ -304,11 +484,11 @@ export function mhcCoefficientsBackward<A extends FloatArray>(
       const sq = sigmoid(logits[t * K + n + i]);
       gh[n + i] = grads.hPost[t * n + i] * 2 * sq * (1 - sq);
     }
-    worker.forward(logits, t * K + 2 * n, scratch, 0);
+    worker.forward(logits, t * K + 2 * n, hRes, 0);
     worker.backward(grads.hRes, t * nn, gh, 2 * n);
     const ir = invRms[t];
     // Recompute p = v·φ in one pass over the token's state.
-    dot.fill(0);
+    dot.fill(0, 0, K);
     for (let a = 0; a < nC; a++) {
       const v = x[t * nC + a], row = a * K;
       for (let k = 0; k < K; k++) dot[k] += v * phi[row + k];
@@ -340,8 +520,8 @@ export function mhcCoefficientsBackward<A extends FloatArray>(
       gx[t * nC + a] = acc + coef * v;
     }
   }
-  gPhi.set(gPhiAcc);
-  gBias.set(gBiasAcc);
+  if (!direct) gPhi.set(gPhiAcc);
+  for (let k = 0; k < K; k++) gBias[k] = gBiasAcc[k];
   return {
     x: gx,
     phi: gPhi,
@@ -350,4 +530,49 @@ export function mhcCoefficientsBackward<A extends FloatArray>(
     alphaPost: gAlphaPost,
     alphaRes: gAlphaRes,
   };
+}
+
+/**
+ * A caller-supplied output (checked for type, length and overlap with the
+ * inputs and the outputs taken so far, then recorded) or a new array.
+ * Internal, shared with the HC coefficient pass.
+ */
+export function outArray<A extends FloatArray>(
+  like: A,
+  value: unknown,
+  name: string,
+  length: number,
+  shape: string,
+  inputs: readonly (readonly [string, FloatArray])[],
+  outs: [string, A | undefined][],
+): A {
+  if (value === undefined) return alloc(like, length);
+  const out = checkOut(name, value, like, "x", length, shape);
+  checkDisjoint(name, out, inputs);
+  checkDisjoint(name, out, outs);
+  outs.push([name, out]);
+  return out;
+}
+
+/**
+ * Checks a float64 workspace: a `TypeError` unless it is a `Float64Array`,
+ * a `RangeError` unless it has `length` values. Internal, shared with the
+ * HC coefficient pass.
+ */
+export function checkWorkspace(
+  value: unknown,
+  length: number,
+  shape: string,
+): Float64Array {
+  if (!(value instanceof Float64Array)) {
+    throw new TypeError(
+      `workspace must be a Float64Array, got ${typeName(value)}`,
+    );
+  }
+  if (value.length !== length) {
+    throw new RangeError(
+      `workspace must have length ${length} (${shape}), got ${value.length}`,
+    );
+  }
+  return value;
 }

@@ -18,15 +18,16 @@
 
 import type { FloatArray } from "./types.ts";
 import {
-  alloc,
   checkArray,
+  checkDisjoint,
   checkFinite,
   checkNonNegative,
   checkObject,
   checkPositiveInt,
   checkSameType,
 } from "../_validate.ts";
-import { DEFAULT_NORM_EPS } from "./coefficients.ts";
+import { checkWorkspace, DEFAULT_NORM_EPS, outArray } from "./coefficients.ts";
+import { scratch64, SLOT } from "./_scratch.ts";
 
 /**
  * Parameters of one HC site. `K = n² + 2n`; segments `[pre (n), post (n),
@@ -90,6 +91,78 @@ export interface HcParamGrads<A extends FloatArray = FloatArray> {
   alphaRes: number;
 }
 
+/**
+ * Options of {@linkcode hcCoefficients}: the sizes and settings, and
+ * optional arrays to write the results into.
+ */
+export interface HcCoefficientsOutputOptions<A extends FloatArray = FloatArray>
+  extends HcCoefficientsOptions {
+  /**
+   * Where to write the results: any of `hPre` `[T, n]`, `hPost` `[T, n]`,
+   * `hRes` `[T, n, n]`, `logits` `[T, n²+2n]` and `invRms` `[T, n]`, each of
+   * the same type as `x`. Each one given is filled and returned in its
+   * place; the others are allocated. With all five the call constructs no
+   * array. They must not share memory with `x`, the parameters or one
+   * another.
+   *
+   * @example Reuse the coefficient arrays across calls
+   * ```ts
+   * import { hcCoefficients } from "@birkhoff/mhc";
+   * import { assertStrictEquals } from "@std/assert";
+   *
+   * const n = 2, C = 3, T = 1, K = n * n + 2 * n;
+   * const params = {
+   *   theta: new Float32Array((n + 2) * C), bias: new Float32Array(K),
+   *   alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01,
+   * };
+   * const out = {
+   *   hPre: new Float32Array(T * n), hPost: new Float32Array(T * n),
+   *   hRes: new Float32Array(T * n * n), logits: new Float32Array(T * K),
+   *   invRms: new Float32Array(T * n),
+   * };
+   * const x = new Float32Array(T * n * C).fill(1);
+   * const coef = hcCoefficients(x, params, { n, C, T, out });
+   * assertStrictEquals(coef.hPre, out.hPre);
+   * ```
+   */
+  out?: Partial<HcCoefficients<A>>;
+}
+
+/** The array outputs of {@linkcode hcCoefficientsBackward}. */
+export interface HcParamGradArrays<A extends FloatArray = FloatArray> {
+  /** Gradient with respect to `x`, `[T, n, C]`. */
+  x: A;
+  /** Gradient with respect to `θ`, `[n + 2, C]`. */
+  theta: A;
+  /** Gradient with respect to `b`, `[K]`. */
+  bias: A;
+}
+
+/**
+ * Options of {@linkcode hcCoefficientsBackward}: the forward's options, and
+ * optional arrays to write the gradients into.
+ */
+export interface HcCoefficientsBackwardOptions<
+  A extends FloatArray = FloatArray,
+> extends HcCoefficientsOptions {
+  /**
+   * Where to write the gradients: any of `x` `[T, n, C]`, `theta`
+   * `[n + 2, C]` and `bias` `[K]` (`K = n² + 2n`), each of the same type as
+   * `x`. Each one given is filled (overwritten, not added to) and returned
+   * in its place; the others are allocated. They must not share memory with
+   * any input or with one another.
+   */
+  out?: Partial<HcParamGradArrays<A>>;
+  /**
+   * Float64 scratch of `(n + 3)·C` values (the `θ` gradient sums and one
+   * token's `x` gradient), reused instead of new arrays. Its contents on
+   * entry do not matter. With it and all three `out` arrays the call
+   * constructs no array that grows with `T` or `C` (the rest of its scratch
+   * is `O(n²)` and kept between calls).
+   */
+  workspace?: Float64Array;
+}
+
 interface Checked {
   n: number;
   C: number;
@@ -144,9 +217,12 @@ function slot(n: number, r: number, j: number): number {
  *
  * @param x Residual states `[T, n, C]`.
  * @param params `θ`, `b` and the three `α` of the site.
- * @param options Sizes `n`, `C`, `T`, and optional `normEps`.
- * @returns `hPre`, `hPost`, `hRes`, plus the `logits` and `invRms` the backward reuses.
- * @throws {RangeError} When a size, a length or an `α` is invalid.
+ * @param options Sizes `n`, `C`, `T`, optional `normEps`, and optional
+ *   output arrays `out` (see {@linkcode HcCoefficientsOutputOptions.out}).
+ * @returns `hPre`, `hPost`, `hRes`, plus the `logits` and `invRms` the
+ *   backward reuses: the arrays of `options.out` where given, else new ones.
+ * @throws {RangeError} When a size, a length or an `α` is invalid, or an
+ *   output shares memory with an input or another output.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example At θ = 0, HC's coefficients are its biases
@@ -166,15 +242,26 @@ function slot(n: number, r: number, j: number): number {
 export function hcCoefficients<A extends FloatArray>(
   x: A,
   params: HcParams<A>,
-  options: HcCoefficientsOptions,
+  options: HcCoefficientsOutputOptions<A>,
 ): HcCoefficients<A> {
   const { n, C, T, K, normEps } = checkArgs(x, params, options);
   const { theta, bias } = params;
   const alphas = [params.alphaPre, params.alphaPost, params.alphaRes];
-  const hPre = alloc(x, T * n),
-    hPost = alloc(x, T * n),
-    hRes = alloc(x, T * n * n);
-  const logits = alloc(x, T * K), invRms = alloc(x, T * n);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const inputs = [
+    ["x", x],
+    ["params.theta", theta],
+    ["params.bias", bias],
+  ] as const;
+  const outs: [string, A | undefined][] = [];
+  const take = (name: keyof HcCoefficients, length: number, shape: string) =>
+    outArray(x, o?.[name], `out.${name}`, length, shape, inputs, outs);
+  const hPre = take("hPre", T * n, `[T, n] = [${T}, ${n}]`);
+  const hPost = take("hPost", T * n, `[T, n] = [${T}, ${n}]`);
+  const hRes = take("hRes", T * n * n, `[T, n, n] = [${T}, ${n}, ${n}]`);
+  const logits = take("logits", T * K, `[T, n²+2n] = [${T}, ${K}]`);
+  const invRms = take("invRms", T * n, `[T, n] = [${T}, ${n}]`);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < n; j++) {
       const row = (t * n + j) * C;
@@ -207,10 +294,15 @@ export function hcCoefficients<A extends FloatArray>(
  * @param params The parameters given to the forward.
  * @param forward The forward's result (its `logits` and `invRms` are reused).
  * @param grads Upstream gradients of `hPre` `[T, n]`, `hPost` `[T, n]`, `hRes` `[T, n, n]`.
- * @param options The same options as the forward.
- * @returns Gradients of `x`, `theta`, `bias` and the three `α`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When an array has the wrong type.
+ * @param options The same options as the forward, and optional output
+ *   arrays `out` and float64 `workspace` (see
+ *   {@linkcode HcCoefficientsBackwardOptions}).
+ * @returns Gradients of `x`, `theta`, `bias` and the three `α`: the arrays
+ *   of `options.out` where given, else new ones.
+ * @throws {RangeError} When a size or length is wrong, or an output or the
+ *   workspace shares memory with an input or another output.
+ * @throws {TypeError} When an array has the wrong type, or `workspace` is
+ *   not a `Float64Array`.
  *
  * @example The bias gradient is the upstream gradient, summed over tokens
  * ```ts
@@ -229,13 +321,37 @@ export function hcCoefficients<A extends FloatArray>(
  * }, { n, C, T });
  * assertEquals([...g.bias], [3, 0, 7]);
  * ```
+ *
+ * @example Write the gradients into arrays you keep
+ * ```ts
+ * import { hcCoefficients, hcCoefficientsBackward } from "@birkhoff/mhc";
+ * import { assertStrictEquals } from "@std/assert";
+ *
+ * const n = 1, C = 2, T = 2;
+ * const x = new Float32Array([1, 2, 3, 4]);
+ * const params = {
+ *   theta: new Float32Array((n + 2) * C), bias: new Float32Array([0, 1, 1]),
+ *   alphaPre: 0.01, alphaPost: 0.01, alphaRes: 0.01,
+ * };
+ * const fwd = hcCoefficients(x, params, { n, C, T });
+ * const out = {
+ *   x: new Float32Array(T * n * C),
+ *   theta: new Float32Array((n + 2) * C),
+ *   bias: new Float32Array(n * n + 2 * n),
+ * };
+ * const workspace = new Float64Array((n + 3) * C); // reusable float64 sums
+ * const g = hcCoefficientsBackward(x, params, fwd, {
+ *   hPre: new Float32Array([1, 2]), hPost: new Float32Array([0, 0]), hRes: new Float32Array([3, 4]),
+ * }, { n, C, T, out, workspace });
+ * assertStrictEquals(g.bias, out.bias);
+ * ```
  */
 export function hcCoefficientsBackward<A extends FloatArray>(
   x: A,
   params: HcParams<A>,
   forward: HcCoefficients<A>,
   grads: { hPre: A; hPost: A; hRes: A },
-  options: HcCoefficientsOptions,
+  options: HcCoefficientsBackwardOptions<A>,
 ): HcParamGrads<A> {
   const { n, C, T, K } = checkArgs(x, params, options);
   const { theta } = params;
@@ -263,10 +379,62 @@ export function hcCoefficientsBackward<A extends FloatArray>(
   checkSameType("grads.hPost", grads.hPost, x, "x");
   checkSameType("grads.hRes", grads.hRes, x, "x");
   const { logits, invRms } = forward;
-  const gx = alloc(x, T * n * C);
-  const gTheta = new Float64Array((n + 2) * C), gBias = new Float64Array(K);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const inputs = [
+    ["x", x],
+    ["params.theta", theta],
+    ["params.bias", params.bias],
+    ["forward.logits", logits],
+    ["forward.invRms", invRms],
+    ["grads.hPre", grads.hPre],
+    ["grads.hPost", grads.hPost],
+    ["grads.hRes", grads.hRes],
+  ] as const;
+  const outs: [string, A | undefined][] = [];
+  const gx = outArray(
+    x,
+    o?.x,
+    "out.x",
+    T * n * C,
+    `[T, n, C] = [${T}, ${n}, ${C}]`,
+    inputs,
+    outs,
+  );
+  const theta32 = outArray(
+    x,
+    o?.theta,
+    "out.theta",
+    (n + 2) * C,
+    `[n + 2, C] = [${n + 2}, ${C}]`,
+    inputs,
+    outs,
+  );
+  const bias32 = outArray(
+    x,
+    o?.bias,
+    "out.bias",
+    K,
+    `[n²+2n] = [${K}]`,
+    inputs,
+    outs,
+  );
+  let work: Float64Array;
+  if (options.workspace === undefined) {
+    work = new Float64Array((n + 3) * C);
+  } else {
+    work = checkWorkspace(
+      options.workspace,
+      (n + 3) * C,
+      `(n + 3)·C = ${(n + 3) * C}`,
+    );
+    checkDisjoint("workspace", work, [...inputs, ...outs]);
+  }
+  const gTheta = work.subarray(0, (n + 2) * C).fill(0);
+  const gxt = work.subarray((n + 2) * C, (n + 3) * C);
+  const gBias = scratch64(SLOT.hcBias, K).fill(0, 0, K);
+  const gq = scratch64(SLOT.hcGq, K);
   const gAlpha = [0, 0, 0];
-  const gq = new Float64Array(K), gxt = new Float64Array(C);
   for (let t = 0; t < T; t++) {
     for (let k = 0; k < K; k++) {
       const seg = k < n ? 0 : k < 2 * n ? 1 : 2;
@@ -297,9 +465,8 @@ export function hcCoefficientsBackward<A extends FloatArray>(
       for (let c = 0; c < C; c++) gx[row + c] = gxt[c] * ir + coef * x[row + c];
     }
   }
-  const theta32 = alloc(x, (n + 2) * C), bias32 = alloc(x, K);
   theta32.set(gTheta);
-  bias32.set(gBias);
+  for (let k = 0; k < K; k++) bias32[k] = gBias[k];
   return {
     x: gx,
     theta: theta32,

@@ -12,7 +12,9 @@ export {
   sinkhornIterationCounts,
   sinkhornKnopp,
   sinkhornKnoppBackward,
+  type SinkhornKnoppBackwardOptions,
   type SinkhornKnoppOptions,
+  type SinkhornKnoppOutputOptions,
 } from "./sinkhorn.ts";
 export {
   DEFAULT_NORM_EPS,
@@ -20,17 +22,35 @@ export {
   type MhcCoefficients,
   mhcCoefficients,
   mhcCoefficientsBackward,
+  type MhcCoefficientsBackwardOptions,
   type MhcCoefficientsOptions,
+  type MhcCoefficientsOutputOptions,
+  type MhcParamGradArrays,
   type MhcParamGrads,
   type MhcParams,
 } from "./coefficients.ts";
-export { mhcPre, mhcPreBackward, type MhcPreGrads } from "./pre.ts";
-export { mhcPost, mhcPostBackward, type MhcPostGrads } from "./post.ts";
+export {
+  mhcPre,
+  mhcPreBackward,
+  type MhcPreBackwardOptions,
+  type MhcPreGrads,
+  type MhcPreOptions,
+} from "./pre.ts";
+export {
+  mhcPost,
+  mhcPostBackward,
+  type MhcPostBackwardOptions,
+  type MhcPostGrads,
+  type MhcPostOptions,
+} from "./post.ts";
 export {
   type HcCoefficients,
   hcCoefficients,
   hcCoefficientsBackward,
+  type HcCoefficientsBackwardOptions,
   type HcCoefficientsOptions,
+  type HcCoefficientsOutputOptions,
+  type HcParamGradArrays,
   type HcParamGrads,
   type HcParams,
 } from "./hc.ts";
@@ -39,6 +59,7 @@ export {
   expandStreamsBackward,
   reduceStreams,
   reduceStreamsBackward,
+  type StreamsOptions,
 } from "./streams.ts";
 export {
   type AmaxGain,

@@ -11,6 +11,9 @@ import type { FloatArray, StreamShape } from "./types.ts";
 import {
   alloc,
   checkArray,
+  checkDisjoint,
+  checkObject,
+  checkOut,
   checkSameType,
   checkShape,
   tc,
@@ -29,6 +32,47 @@ export interface MhcPostGrads<A extends FloatArray = FloatArray> {
   hPost: A;
   /** Gradient with respect to `H_res`, `[T, n, n]`. */
   hRes: A;
+}
+
+/** Options of {@linkcode mhcPost}: the sizes and an optional output array. */
+export interface MhcPostOptions<A extends FloatArray = FloatArray>
+  extends StreamShape {
+  /**
+   * Where to write `x'`, `[T, n, C]`, of the same type as `x`. The call
+   * then returns it and constructs no array. It must not share memory with
+   * any input: in particular it cannot be `x` (every stream of a token is
+   * read for each output stream).
+   *
+   * @example Reuse one output array
+   * ```ts
+   * import { mhcPost } from "@birkhoff/mhc";
+   * import { assertEquals, assertStrictEquals } from "@std/assert";
+   *
+   * const next = new Float32Array(2); // [T, n, C] = [1, 2, 1]
+   * const out = mhcPost(new Float32Array([1, 2]), new Float32Array([10]),
+   *   new Float32Array([1, 0]), new Float32Array([0, 1, 1, 0]),
+   *   { n: 2, C: 1, T: 1, out: next });
+   * assertStrictEquals(out, next);
+   * assertEquals([...next], [12, 1]);
+   * ```
+   */
+  out?: A;
+}
+
+/**
+ * Options of {@linkcode mhcPostBackward}: the sizes and optional output
+ * arrays.
+ */
+export interface MhcPostBackwardOptions<A extends FloatArray = FloatArray>
+  extends StreamShape {
+  /**
+   * Where to write the gradients: any of `x` `[T, n, C]`, `y` `[T, C]`,
+   * `hPost` `[T, n]` and `hRes` `[T, n, n]`, each of the same type as `x`.
+   * Each one given is overwritten and returned in its place; the others are
+   * allocated. With all four the call constructs no array. They must not
+   * share memory with an input or with one another.
+   */
+  out?: Partial<MhcPostGrads<A>>;
 }
 
 function checkPost(
@@ -63,9 +107,11 @@ function checkPost(
  * @param y Sub-layer output `[T, C]`.
  * @param hPost Per-token output weights `[T, n]`.
  * @param hRes Per-token mixing matrices `[T, n, n]`, row `i` = output stream `i`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns The new residual states `x'`, `[T, n, C]`.
- * @throws {RangeError} When a size or length is wrong.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns The new residual states `x'`, `[T, n, C]`: `options.out` when
+ *   given, else a new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with an input.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example Swap two streams and add the layer output
@@ -84,10 +130,22 @@ export function mhcPost<A extends FloatArray>(
   y: A,
   hPost: A,
   hRes: A,
-  options: StreamShape,
+  options: MhcPostOptions<A>,
 ): A {
-  const { n, C, T } = checkPost(x, y, hPost, hRes, options);
-  const out = alloc(x, T * n * C);
+  const s = checkPost(x, y, hPost, hRes, options);
+  const { n, C, T } = s;
+  let out: A;
+  if (options.out === undefined) {
+    out = alloc(x, T * n * C);
+  } else {
+    out = checkOut("out", options.out, x, "x", T * n * C, tnc(s));
+    checkDisjoint("out", out, [
+      ["x", x],
+      ["y", y],
+      ["hPost", hPost],
+      ["hRes", hRes],
+    ]);
+  }
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < n; i++) {
       const hp = hPost[t * n + i], row = (t * n + i) * C;
@@ -113,9 +171,11 @@ export function mhcPost<A extends FloatArray>(
  * @param hPost Weights `[T, n]` given to the forward.
  * @param hRes Matrices `[T, n, n]` given to the forward.
  * @param gradOut Upstream gradient of `x'`, `[T, n, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns Gradients of `x`, `y`, `hPost` and `hRes`.
- * @throws {RangeError} When a size or length is wrong.
+ * @param options Sizes `n`, `C`, `T`, and optional output arrays `out`.
+ * @returns Gradients of `x`, `y`, `hPost` and `hRes`: the arrays of
+ *   `options.out` where given, else new ones.
+ * @throws {RangeError} When a size or length is wrong, or an output shares
+ *   memory with an input or another output.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example Gradient of the layer output
@@ -129,6 +189,23 @@ export function mhcPost<A extends FloatArray>(
  * );
  * assertEquals([...g.y], [1]);
  * ```
+ *
+ * @example Write the gradients into arrays you keep
+ * ```ts
+ * import { mhcPostBackward } from "@birkhoff/mhc";
+ * import { assertStrictEquals } from "@std/assert";
+ *
+ * const out = {
+ *   x: new Float32Array(2), y: new Float32Array(1),
+ *   hPost: new Float32Array(2), hRes: new Float32Array(4),
+ * };
+ * const g = mhcPostBackward(
+ *   new Float32Array([1, 2]), new Float32Array([10]), new Float32Array([1, 0]),
+ *   new Float32Array([0, 1, 1, 0]), new Float32Array([1, 1]),
+ *   { n: 2, C: 1, T: 1, out },
+ * );
+ * assertStrictEquals(g.hRes, out.hRes);
+ * ```
  */
 export function mhcPostBackward<A extends FloatArray>(
   x: A,
@@ -136,14 +213,32 @@ export function mhcPostBackward<A extends FloatArray>(
   hPost: A,
   hRes: A,
   gradOut: A,
-  options: StreamShape,
+  options: MhcPostBackwardOptions<A>,
 ): MhcPostGrads<A> {
   const s = checkPost(x, y, hPost, hRes, options);
   const { n, C, T } = s;
   checkArray("gradOut", gradOut, T * n * C, tnc(s));
   checkSameType("gradOut", gradOut, x, "x");
-  const gx = alloc(x, T * n * C), gy = alloc(x, T * C);
-  const gPost = alloc(x, T * n), gRes = alloc(x, T * n * n);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const seen: [string, A][] = [
+    ["x", x],
+    ["y", y],
+    ["hPost", hPost],
+    ["hRes", hRes],
+    ["gradOut", gradOut],
+  ];
+  const take = (name: keyof MhcPostGrads, length: number, shape: string) => {
+    const value = o?.[name];
+    if (value === undefined) return alloc(x, length);
+    const a = checkOut(`out.${name}`, value, x, "x", length, shape);
+    checkDisjoint(`out.${name}`, a, seen);
+    seen.push([`out.${name}`, a]);
+    return a;
+  };
+  const gx = take("x", T * n * C, tnc(s)), gy = take("y", T * C, tc(s));
+  const gPost = take("hPost", T * n, tn(s)),
+    gRes = take("hRes", T * n * n, tnn(s));
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < C; c++) {
       let accY = 0;

@@ -10,6 +10,9 @@ import type { FloatArray, StreamShape } from "./types.ts";
 import {
   alloc,
   checkArray,
+  checkDisjoint,
+  checkObject,
+  checkOut,
   checkSameType,
   checkShape,
   tc,
@@ -25,6 +28,44 @@ export interface MhcPreGrads<A extends FloatArray = FloatArray> {
   hPre: A;
 }
 
+/** Options of {@linkcode mhcPre}: the sizes and an optional output array. */
+export interface MhcPreOptions<A extends FloatArray = FloatArray>
+  extends StreamShape {
+  /**
+   * Where to write `u`, `[T, C]`, of the same type as `x`. The call then
+   * returns it and constructs no array. It must not share memory with `x`
+   * or `hPre`.
+   *
+   * @example Reuse one output array
+   * ```ts
+   * import { mhcPre } from "@birkhoff/mhc";
+   * import { assertStrictEquals } from "@std/assert";
+   *
+   * const u = new Float32Array(2); // [T, C] = [1, 2]
+   * const x = new Float32Array([1, 2, 10, 20]);
+   * const hPre = new Float32Array([1, 0.5]);
+   * assertStrictEquals(mhcPre(x, hPre, { n: 2, C: 2, T: 1, out: u }), u);
+   * ```
+   */
+  out?: A;
+}
+
+/**
+ * Options of {@linkcode mhcPreBackward}: the sizes and optional output
+ * arrays.
+ */
+export interface MhcPreBackwardOptions<A extends FloatArray = FloatArray>
+  extends StreamShape {
+  /**
+   * Where to write the gradients: `x` `[T, n, C]` and/or `hPre` `[T, n]`,
+   * each of the same type as `x`. Each one given is overwritten and
+   * returned in its place; the other is allocated. With both the call
+   * constructs no array. They must not share memory with an input or with
+   * each other.
+   */
+  out?: Partial<MhcPreGrads<A>>;
+}
+
 /**
  * Aggregates the streams into the sub-layer input:
  * `u[t][c] = Σ_j H_pre[t][j] · x[t][j][c]`.
@@ -35,9 +76,11 @@ export interface MhcPreGrads<A extends FloatArray = FloatArray> {
  *
  * @param x Residual states `[T, n, C]`.
  * @param hPre Per-token weights `[T, n]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns The sub-layer input `u`, `[T, C]`.
- * @throws {RangeError} When a size or length is wrong.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns The sub-layer input `u`, `[T, C]`: `options.out` when given,
+ *   else a new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with an input.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example Weighted sum of two streams
@@ -53,14 +96,20 @@ export interface MhcPreGrads<A extends FloatArray = FloatArray> {
 export function mhcPre<A extends FloatArray>(
   x: A,
   hPre: A,
-  options: StreamShape,
+  options: MhcPreOptions<A>,
 ): A {
   const s = checkShape(options);
   const { n, C, T } = s;
   checkArray("x", x, T * n * C, tnc(s));
   checkArray("hPre", hPre, T * n, tn(s));
   checkSameType("hPre", hPre, x, "x");
-  const u = alloc(x, T * C);
+  let u: A;
+  if (options.out === undefined) {
+    u = alloc(x, T * C);
+  } else {
+    u = checkOut("out", options.out, x, "x", T * C, tc(s));
+    checkDisjoint("out", u, [["x", x], ["hPre", hPre]]);
+  }
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < C; c++) {
       let acc = 0;
@@ -80,9 +129,11 @@ export function mhcPre<A extends FloatArray>(
  * @param x Residual states `[T, n, C]` given to the forward.
  * @param hPre Weights `[T, n]` given to the forward.
  * @param gradU Upstream gradient of `u`, `[T, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns Gradients of `x` and `hPre`.
- * @throws {RangeError} When a size or length is wrong.
+ * @param options Sizes `n`, `C`, `T`, and optional output arrays `out`.
+ * @returns Gradients of `x` and `hPre`: the arrays of `options.out` where
+ *   given, else new ones.
+ * @throws {RangeError} When a size or length is wrong, or an output shares
+ *   memory with an input or the other output.
  * @throws {TypeError} When an array has the wrong type.
  *
  * @example Gradient of the weights
@@ -96,12 +147,25 @@ export function mhcPre<A extends FloatArray>(
  * });
  * assertEquals([...g.hPre], [3, 30]);
  * ```
+ *
+ * @example Write the gradients into arrays you keep
+ * ```ts
+ * import { mhcPreBackward } from "@birkhoff/mhc";
+ * import { assertStrictEquals } from "@std/assert";
+ *
+ * const out = { x: new Float32Array(4), hPre: new Float32Array(2) };
+ * const g = mhcPreBackward(
+ *   new Float32Array([1, 2, 10, 20]), new Float32Array([1, 0.5]),
+ *   new Float32Array([1, 1]), { n: 2, C: 2, T: 1, out },
+ * );
+ * assertStrictEquals(g.x, out.x);
+ * ```
  */
 export function mhcPreBackward<A extends FloatArray>(
   x: A,
   hPre: A,
   gradU: A,
-  options: StreamShape,
+  options: MhcPreBackwardOptions<A>,
 ): MhcPreGrads<A> {
   const s = checkShape(options);
   const { n, C, T } = s;
@@ -110,7 +174,22 @@ export function mhcPreBackward<A extends FloatArray>(
   checkArray("gradU", gradU, T * C, tc(s));
   checkSameType("hPre", hPre, x, "x");
   checkSameType("gradU", gradU, x, "x");
-  const gx = alloc(x, T * n * C), gh = alloc(x, T * n);
+  const o = options.out;
+  if (o !== undefined) checkObject("out", o);
+  const inputs = [["x", x], ["hPre", hPre], ["gradU", gradU]] as const;
+  let gx: A, gh: A;
+  if (o?.x === undefined) {
+    gx = alloc(x, T * n * C);
+  } else {
+    gx = checkOut("out.x", o.x, x, "x", T * n * C, tnc(s));
+    checkDisjoint("out.x", gx, inputs);
+  }
+  if (o?.hPre === undefined) {
+    gh = alloc(x, T * n);
+  } else {
+    gh = checkOut("out.hPre", o.hPre, x, "x", T * n, tn(s));
+    checkDisjoint("out.hPre", gh, [...inputs, ["out.x", gx]]);
+  }
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < n; j++) {
       const w = hPre[t * n + j], row = (t * n + j) * C;

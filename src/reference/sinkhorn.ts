@@ -26,11 +26,14 @@ import type { FloatArray, SinkhornOptions } from "./types.ts";
 import {
   alloc,
   checkArray,
+  checkDisjoint,
   checkNonNegative,
   checkObject,
+  checkOut,
   checkPositiveInt,
   checkSameType,
 } from "../_validate.ts";
+import { scratch, SLOT } from "./_scratch.ts";
 
 /** Default number of Sinkhorn-Knopp iterations (SPEC §4). */
 export const DEFAULT_SINKHORN_ITERATIONS = 20;
@@ -41,6 +44,49 @@ export interface SinkhornKnoppOptions extends SinkhornOptions {
   n: number;
   /** Number of tokens, `T >= 1`. The logits are `[T, n, n]` row-major. */
   T: number;
+}
+
+/**
+ * Options of {@linkcode sinkhornKnopp}: the sizes and Sinkhorn settings, and
+ * an optional array to write the result into.
+ */
+export interface SinkhornKnoppOutputOptions<A extends FloatArray = FloatArray>
+  extends SinkhornKnoppOptions {
+  /**
+   * Where to write the projected matrices, `[T, n, n]`, of the same type as
+   * the logits. The call then returns it and constructs no array of output
+   * size. It may be the logits array itself (each token is read in full
+   * before its result is written), but must not otherwise share memory with
+   * it.
+   *
+   * @example Project in place
+   * ```ts
+   * import { sinkhornKnopp } from "@birkhoff/mhc";
+   * import { assertAlmostEquals } from "@std/assert";
+   *
+   * const h = new Float32Array([2, 0, 1, -1]); // logits in, matrix out
+   * sinkhornKnopp(h, { n: 2, T: 1, out: h });
+   * assertAlmostEquals(h[0] + h[1], 1, 1e-6);
+   * ```
+   */
+  out?: A;
+}
+
+/**
+ * Options of {@linkcode sinkhornKnoppBackward}: the forward's options, and
+ * an optional array to write the gradient into.
+ */
+export interface SinkhornKnoppBackwardOptions<
+  A extends FloatArray = FloatArray,
+> extends SinkhornKnoppOptions {
+  /**
+   * Where to write the gradient of the logits, `[T, n, n]`, of the same type
+   * as the logits. The call then returns it and constructs no array of
+   * output size. It may be the logits or the upstream gradient array itself
+   * (each token of both is read in full before its gradient is written), but
+   * must not otherwise share memory with either.
+   */
+  out?: A;
 }
 
 /** Validated Sinkhorn settings. Internal. */
@@ -210,6 +256,38 @@ export class SinkhornWorker {
   }
 }
 
+/** Workers kept between calls, by element type, `n` and settings. */
+const workers = new Map<string, SinkhornWorker>();
+
+/** Largest `(2·iterations + 1)·n²` of a worker that is kept between calls. */
+const KEEP_WORKER_ELEMENTS = 1 << 16;
+
+/**
+ * Returns a {@linkcode SinkhornWorker} for these settings: one kept from an
+ * earlier call when its iterate history is at most
+ * {@linkcode KEEP_WORKER_ELEMENTS} values, so that repeated calls construct
+ * no array; a new one otherwise. Internal.
+ */
+export function sinkhornWorker(
+  like: FloatArray,
+  n: number,
+  config: SinkhornConfig,
+): SinkhornWorker {
+  if ((2 * config.iterations + 1) * n * n > KEEP_WORKER_ELEMENTS) {
+    return new SinkhornWorker(like, n, config);
+  }
+  const key = `${
+    like instanceof Float64Array ? 64 : 32
+  } ${n} ${config.iterations} ${config.eps} ${config.tolerance}`;
+  let worker = workers.get(key);
+  if (worker === undefined) {
+    if (workers.size >= 16) workers.clear();
+    worker = new SinkhornWorker(like, n, config);
+    workers.set(key, worker);
+  }
+  return worker;
+}
+
 /**
  * Largest deviation from 1 of a row or column sum of the matrix at `off`
  * (`exp` of the iterate in the log domain). NaN when the matrix holds NaN.
@@ -320,6 +398,39 @@ function axisSums(
   }
 }
 
+/**
+ * The checked output of a Sinkhorn op, or a new array. The output may be one
+ * of the inputs exactly (same memory), not a partial overlap.
+ */
+function sinkhornOut<A extends FloatArray>(
+  out: unknown,
+  logits: A,
+  n: number,
+  T: number,
+  inputs: (readonly [string, A])[],
+): A {
+  if (out === undefined) return alloc(logits, T * n * n);
+  const o = checkOut(
+    "out",
+    out,
+    logits,
+    "logits",
+    T * n * n,
+    `[T, n, n] = [${T}, ${n}, ${n}]`,
+  );
+  checkDisjoint(
+    "out",
+    o,
+    inputs.filter(([, a]) => !sameMemory(a, o)),
+  );
+  return o;
+}
+
+function sameMemory(a: FloatArray, b: FloatArray): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset &&
+    a.length === b.length;
+}
+
 function checkSinkhornArgs(
   logits: unknown,
   options: SinkhornKnoppOptions,
@@ -353,15 +464,22 @@ function checkSinkhornArgs(
  * column (or, with `eps = 0`, a row) made only of `−Infinity` makes NaN
  * appear in that token's output.
  *
+ * With `options.out` the result is written into that array, which is
+ * returned; the call then constructs no array of output size (its scratch is
+ * `O((2·iterations + 1)·n²)`, kept between calls unless that exceeds 65,536
+ * values).
+ *
  * @param logits Logits `[T, n, n]`, row-major; entry `(i, j)` of a token is
  *   the weight of input stream `j` in output stream `i` before projection.
- * @param options Sizes `n` and `T`, and the optional `iterations`, `eps`
- *   and `tolerance`.
- * @returns The projected matrices `[T, n, n]`, of the same array type as `logits`.
+ * @param options Sizes `n` and `T`, the optional `iterations`, `eps`
+ *   and `tolerance`, and an optional output array `out`.
+ * @returns The projected matrices `[T, n, n]`, of the same array type as
+ *   `logits`: `options.out` when given, else a new array.
  * @throws {RangeError} When a size is not a positive integer, the length
- *   of `logits` is not `T·n·n`, or `eps` or `tolerance` is negative or not
- *   finite.
- * @throws {TypeError} When `logits` is not a `Float32Array`/`Float64Array`.
+ *   of `logits` or `out` is not `T·n·n`, `eps` or `tolerance` is negative or
+ *   not finite, or `out` partly overlaps `logits`.
+ * @throws {TypeError} When `logits` is not a `Float32Array`/`Float64Array`,
+ *   or `out` is not an array of the same type.
  *
  * @example Rows and columns sum to one
  * ```ts
@@ -388,11 +506,11 @@ function checkSinkhornArgs(
  */
 export function sinkhornKnopp<A extends FloatArray>(
   logits: A,
-  options: SinkhornKnoppOptions,
+  options: SinkhornKnoppOutputOptions<A>,
 ): A {
   const { n, T, config } = checkSinkhornArgs(logits, options);
-  const out = alloc(logits, T * n * n);
-  const worker = new SinkhornWorker(logits, n, config);
+  const out = sinkhornOut(options.out, logits, n, T, [["logits", logits]]);
+  const worker = sinkhornWorker(logits, n, config);
   for (let t = 0; t < T; t++) worker.forward(logits, t * n * n, out, t * n * n);
   return out;
 }
@@ -406,12 +524,19 @@ export function sinkhornKnopp<A extends FloatArray>(
  * iterations. With a `tolerance` the count is piecewise constant in the
  * logits: this is the derivative wherever it does not switch.
  *
+ * With `options.out` the gradient is written into that array, which is
+ * returned; the call then constructs no array of output size (scratch as for
+ * {@linkcode sinkhornKnopp}).
+ *
  * @param logits The logits `[T, n, n]` given to the forward.
  * @param gradOutput Upstream gradient of the forward's output, `[T, n, n]`.
- * @param options The same options as the forward.
- * @returns The gradient with respect to `logits`, `[T, n, n]`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When an array has the wrong type, or the two arrays differ in type.
+ * @param options The same options as the forward, and an optional output
+ *   array `out`.
+ * @returns The gradient with respect to `logits`, `[T, n, n]`:
+ *   `options.out` when given, else a new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` partly
+ *   overlaps `logits` or `gradOutput`.
+ * @throws {TypeError} When an array has the wrong type, or the arrays differ in type.
  *
  * @example Gradient of one output entry
  * ```ts
@@ -427,7 +552,7 @@ export function sinkhornKnopp<A extends FloatArray>(
 export function sinkhornKnoppBackward<A extends FloatArray>(
   logits: A,
   gradOutput: A,
-  options: SinkhornKnoppOptions,
+  options: SinkhornKnoppBackwardOptions<A>,
 ): A {
   const { n, T, config } = checkSinkhornArgs(logits, options);
   checkArray(
@@ -437,11 +562,14 @@ export function sinkhornKnoppBackward<A extends FloatArray>(
     `[T, n, n] = [${T}, ${n}, ${n}]`,
   );
   checkSameType("gradOutput", gradOutput, logits, "logits");
-  const out = alloc(logits, T * n * n);
-  const worker = new SinkhornWorker(logits, n, config);
-  const scratch = alloc(logits, n * n);
+  const out = sinkhornOut(options.out, logits, n, T, [
+    ["logits", logits],
+    ["gradOutput", gradOutput],
+  ]);
+  const worker = sinkhornWorker(logits, n, config);
+  const h = scratch(logits, SLOT.sinkhornOut, n * n);
   for (let t = 0; t < T; t++) {
-    worker.forward(logits, t * n * n, scratch, 0);
+    worker.forward(logits, t * n * n, h, 0);
     worker.backward(gradOutput, t * n * n, out, t * n * n);
   }
   return out;
@@ -481,10 +609,10 @@ export function sinkhornIterationCounts(
 ): Uint32Array {
   const { n, T, config } = checkSinkhornArgs(logits, options);
   const counts = new Uint32Array(T);
-  const worker = new SinkhornWorker(logits, n, config);
-  const scratch = alloc(logits, n * n);
+  const worker = sinkhornWorker(logits, n, config);
+  const h = scratch(logits, SLOT.sinkhornOut, n * n);
   for (let t = 0; t < T; t++) {
-    counts[t] = worker.forward(logits, t * n * n, scratch, 0);
+    counts[t] = worker.forward(logits, t * n * n, h, 0);
   }
   return counts;
 }

@@ -8,16 +8,54 @@
  */
 
 import type { FloatArray, StreamShape } from "./types.ts";
-import { alloc, checkArray, checkShape, tc, tnc } from "../_validate.ts";
+import {
+  alloc,
+  checkArray,
+  checkDisjoint,
+  checkOut,
+  checkShape,
+  tc,
+  tnc,
+} from "../_validate.ts";
+
+/**
+ * Options of {@linkcode expandStreams}, {@linkcode reduceStreams} and their
+ * backwards: the sizes and an optional output array.
+ */
+export interface StreamsOptions<A extends FloatArray = FloatArray>
+  extends StreamShape {
+  /**
+   * Where to write the result (`[T, n, C]` for {@linkcode expandStreams}
+   * and {@linkcode reduceStreamsBackward}, `[T, C]` for the other two), of
+   * the same type as the input. The call then returns it and constructs no
+   * array. It must not share memory with the input.
+   *
+   * @example Reuse one output array
+   * ```ts
+   * import { reduceStreams } from "@birkhoff/mhc";
+   * import { assertEquals, assertStrictEquals } from "@std/assert";
+   *
+   * const sum = new Float32Array(2); // [T, C] = [1, 2]
+   * const y = reduceStreams(new Float32Array([1, 2, 3, 4]), {
+   *   n: 2, C: 2, T: 1, out: sum,
+   * });
+   * assertStrictEquals(y, sum);
+   * assertEquals([...sum], [4, 6]);
+   * ```
+   */
+  out?: A;
+}
 
 /**
  * Copies each token's embedding `e ∈ R^C` into all `n` streams.
  *
  * @param embedding Embeddings `[T, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns Residual states `[T, n, C]`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When the array has the wrong type.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns Residual states `[T, n, C]`: `options.out` when given, else a
+ *   new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with the input.
+ * @throws {TypeError} When an array has the wrong type.
  *
  * @example Two copies of one embedding
  * ```ts
@@ -30,7 +68,7 @@ import { alloc, checkArray, checkShape, tc, tnc } from "../_validate.ts";
  */
 export function expandStreams<A extends FloatArray>(
   embedding: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   return copyStreams("embedding", embedding, options);
 }
@@ -39,10 +77,12 @@ export function expandStreams<A extends FloatArray>(
  * Backward of {@linkcode expandStreams}: sums the gradient over the streams.
  *
  * @param gradX Upstream gradient `[T, n, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns The gradient of the embedding, `[T, C]`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When the array has the wrong type.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns The gradient of the embedding, `[T, C]`: `options.out` when
+ *   given, else a new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with the input.
+ * @throws {TypeError} When an array has the wrong type.
  *
  * @example Gradients of all copies add up
  * ```ts
@@ -55,7 +95,7 @@ export function expandStreams<A extends FloatArray>(
  */
 export function expandStreamsBackward<A extends FloatArray>(
   gradX: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   return sumStreams("gradX", gradX, options);
 }
@@ -64,10 +104,12 @@ export function expandStreamsBackward<A extends FloatArray>(
  * Sums each token's `n` streams into one vector, before the final RMSNorm.
  *
  * @param x Residual states `[T, n, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns The sum over streams, `[T, C]`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When the array has the wrong type.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns The sum over streams, `[T, C]`: `options.out` when given, else a
+ *   new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with the input.
+ * @throws {TypeError} When an array has the wrong type.
  *
  * @example Sum of two streams
  * ```ts
@@ -80,7 +122,7 @@ export function expandStreamsBackward<A extends FloatArray>(
  */
 export function reduceStreams<A extends FloatArray>(
   x: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   return sumStreams("x", x, options);
 }
@@ -89,10 +131,12 @@ export function reduceStreams<A extends FloatArray>(
  * Backward of {@linkcode reduceStreams}: copies the gradient into every stream.
  *
  * @param gradY Upstream gradient `[T, C]`.
- * @param options Sizes `n`, `C`, `T`.
- * @returns The gradient of the residual states, `[T, n, C]`.
- * @throws {RangeError} When a size or length is wrong.
- * @throws {TypeError} When the array has the wrong type.
+ * @param options Sizes `n`, `C`, `T`, and an optional output array `out`.
+ * @returns The gradient of the residual states, `[T, n, C]`: `options.out`
+ *   when given, else a new array.
+ * @throws {RangeError} When a size or length is wrong, or `out` shares
+ *   memory with the input.
+ * @throws {TypeError} When an array has the wrong type.
  *
  * @example Every stream gets the same gradient
  * ```ts
@@ -105,23 +149,38 @@ export function reduceStreams<A extends FloatArray>(
  */
 export function reduceStreamsBackward<A extends FloatArray>(
   gradY: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   return copyStreams("gradY", gradY, options);
+}
+
+function output<A extends FloatArray>(
+  name: string,
+  input: A,
+  out: unknown,
+  length: number,
+  shape: string,
+): A {
+  if (out === undefined) return alloc(input, length);
+  const o = checkOut("out", out, input, name, length, shape);
+  checkDisjoint("out", o, [[name, input]]);
+  return o;
 }
 
 function copyStreams<A extends FloatArray>(
   name: string,
   e: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   const s = checkShape(options);
   const { n, C, T } = s;
   checkArray(name, e, T * C, tc(s));
-  const x = alloc(e, T * n * C);
+  const x = output(name, e, options.out, T * n * C, tnc(s));
   for (let t = 0; t < T; t++) {
-    const src = e.subarray(t * C, (t + 1) * C);
-    for (let i = 0; i < n; i++) x.set(src, (t * n + i) * C);
+    for (let i = 0; i < n; i++) {
+      const to = (t * n + i) * C, from = t * C;
+      for (let c = 0; c < C; c++) x[to + c] = e[from + c];
+    }
   }
   return x;
 }
@@ -129,12 +188,12 @@ function copyStreams<A extends FloatArray>(
 function sumStreams<A extends FloatArray>(
   name: string,
   x: A,
-  options: StreamShape,
+  options: StreamsOptions<A>,
 ): A {
   const s = checkShape(options);
   const { n, C, T } = s;
   checkArray(name, x, T * n * C, tnc(s));
-  const out = alloc(x, T * C);
+  const out = output(name, x, options.out, T * C, tc(s));
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < C; c++) {
       let acc = 0;

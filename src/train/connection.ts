@@ -24,6 +24,7 @@ import {
   mhcPre,
   mhcPreBackward,
 } from "../../mod.ts";
+import { prefix } from "./prefix.ts";
 import type { Profiler } from "./profiler.ts";
 
 /** The kind of residual connection. */
@@ -139,7 +140,7 @@ export class ResidualConnection<A extends FloatArray>
   }
 
   pre(_site: number, x: A, u: A, T: number): void {
-    u.set(x.subarray(0, T * this.#C));
+    u.set(prefix(x, T * this.#C));
   }
 
   post(_site: number, x: A, y: A, out: A, T: number): void {
@@ -158,8 +159,8 @@ export class ResidualConnection<A extends FloatArray>
     T: number,
   ): void {
     const N = T * this.#C;
-    dx.set(dOut.subarray(0, N));
-    dy.set(dOut.subarray(0, N));
+    dx.set(prefix(dOut, N));
+    dy.set(prefix(dOut, N));
   }
 
   preBackward(_site: number, _x: A, du: A, dx: A, T: number): void {
@@ -171,19 +172,40 @@ export class ResidualConnection<A extends FloatArray>
   }
 }
 
+/** What a site keeps from its forward for its backward, for `cap` tokens. */
 interface Saved<A extends FloatArray> {
+  cap: number;
   hPre: A;
   hPost: A;
   hRes: A;
   logits: A;
   invRms: A;
-  dhPost?: A;
-  dhRes?: A;
+  dhPost: A;
+  dhRes: A;
+}
+
+/** Gradient scratch shared by all sites, for `cap` tokens. */
+interface Scratch<A extends FloatArray> {
+  cap: number;
+  /** Gradient of `x` through the pre-aggregation, `[T, n, C]`. */
+  preX: A;
+  /** Gradient of `H_pre`, `[T, n]`. */
+  dhPre: A;
+  /** Gradient of `x` through the coefficients, `[T, n, C]`. */
+  coefX: A;
+  /** Gradient of `φ` or `θ`. */
+  weight: A;
+  /** Gradient of `b`. */
+  bias: A;
+  /** Float64 sums of the coefficient backward. */
+  workspace: Float64Array;
 }
 
 /**
  * HC or mHC through the library's reference ops. Each site reads its
- * parameters from, and adds its gradients to, the views it was given.
+ * parameters from, and adds its gradients to, the views it was given. Every
+ * op writes into buffers the connection keeps (grown when a call has more
+ * tokens than any before), so that steps of a fixed shape allocate nothing.
  */
 export class ReferenceStreamConnection<A extends FloatArray>
   implements ConnectionOps<A> {
@@ -195,6 +217,9 @@ export class ReferenceStreamConnection<A extends FloatArray>
   readonly #iterations: number;
   readonly #sites: SiteTensors<A>[];
   readonly #saved: (Saved<A> | undefined)[];
+  readonly #T: number[];
+  #scratch?: Scratch<A>;
+  readonly #maxTokens: number;
   readonly #prof?: Profiler;
 
   /**
@@ -204,6 +229,8 @@ export class ReferenceStreamConnection<A extends FloatArray>
    * @param sites Parameter views of every site, in network order.
    * @param iterations Sinkhorn-Knopp iterations (mHC).
    * @param profiler Optional per-op timer.
+   * @param maxTokens Tokens the buffers are first sized for (they grow
+   *   when a call has more).
    */
   constructor(
     mode: "hc" | "mhc",
@@ -212,6 +239,7 @@ export class ReferenceStreamConnection<A extends FloatArray>
     sites: SiteTensors<A>[],
     iterations: number,
     profiler?: Profiler,
+    maxTokens = 1,
   ) {
     this.mode = mode;
     this.n = n;
@@ -219,7 +247,66 @@ export class ReferenceStreamConnection<A extends FloatArray>
     this.#sites = sites;
     this.#iterations = iterations;
     this.#saved = new Array(sites.length);
+    this.#T = new Array(sites.length).fill(0);
     this.#prof = profiler;
+    this.#maxTokens = maxTokens;
+  }
+
+  #alloc(length: number): A {
+    const like = this.#sites[0].weight;
+    return new (like.constructor as new (length: number) => A)(length);
+  }
+
+  /** The site's saved buffers, holding at least `T` tokens. */
+  #site(site: number, T: number): Saved<A> {
+    const have = this.#saved[site];
+    if (have !== undefined && have.cap >= T) return have;
+    const { n } = this, K = n * n + 2 * n;
+    T = Math.max(T, this.#maxTokens);
+    const saved: Saved<A> = {
+      cap: T,
+      hPre: this.#alloc(T * n),
+      hPost: this.#alloc(T * n),
+      hRes: this.#alloc(T * n * n),
+      logits: this.#alloc(T * K),
+      invRms: this.#alloc(this.mode === "mhc" ? T : T * n),
+      dhPost: this.#alloc(T * n),
+      dhRes: this.#alloc(T * n * n),
+    };
+    this.#saved[site] = saved;
+    return saved;
+  }
+
+  /** The shared gradient scratch, holding at least `T` tokens. */
+  #grads(T: number): Scratch<A> {
+    const have = this.#scratch;
+    if (have !== undefined && have.cap >= T) return have;
+    const { n } = this, C = this.#C, K = n * n + 2 * n;
+    T = Math.max(T, this.#maxTokens);
+    this.#scratch = {
+      cap: T,
+      preX: this.#alloc(T * n * C),
+      dhPre: this.#alloc(T * n),
+      coefX: this.#alloc(T * n * C),
+      weight: this.#alloc(this.#sites[0].weight.length),
+      bias: this.#alloc(K),
+      workspace: new Float64Array(
+        this.mode === "mhc" ? n * C * K : (n + 3) * C,
+      ),
+    };
+    return this.#scratch;
+  }
+
+  /** Views of the site's coefficients for `T` tokens. */
+  #coefficients(site: number, T: number) {
+    const s = this.#saved[site]!, n = this.n, K = n * n + 2 * n;
+    return {
+      hPre: prefix(s.hPre, T * n),
+      hPost: prefix(s.hPost, T * n),
+      hRes: prefix(s.hRes, T * n * n),
+      logits: prefix(s.logits, T * K),
+      invRms: prefix(s.invRms, this.mode === "mhc" ? T : T * n),
+    };
   }
 
   #params(site: number) {
@@ -236,35 +323,35 @@ export class ReferenceStreamConnection<A extends FloatArray>
 
   pre(site: number, x: A, u: A, T: number): void {
     const { n } = this, C = this.#C;
-    const xs = x.subarray(0, T * n * C) as A;
+    const xs = prefix(x, T * n * C);
     let t0 = this.#prof?.start() ?? 0;
+    this.#site(site, T);
+    this.#T[site] = T;
+    const out = this.#coefficients(site, T);
     const coef = this.mode === "mhc"
       ? mhcCoefficients(xs, this.#params(site), {
         n,
         C,
         T,
         iterations: this.#iterations,
+        out,
       })
-      : hcCoefficients(xs, this.#params(site), { n, C, T });
+      : hcCoefficients(xs, this.#params(site), { n, C, T, out });
     this.#prof?.add(`${this.mode} coefficients`, t0);
-    this.#saved[site] = coef;
     t0 = this.#prof?.start() ?? 0;
-    u.set(mhcPre(xs, coef.hPre, { n, C, T }));
+    mhcPre(xs, coef.hPre, { n, C, T, out: prefix(u, T * C) });
     this.#prof?.add("stream pre", t0);
   }
 
   post(site: number, x: A, y: A, out: A, T: number): void {
-    const { n } = this, C = this.#C, s = this.#saved[site]!;
+    const { n } = this, C = this.#C, s = this.#coefficients(site, T);
     const t0 = this.#prof?.start() ?? 0;
-    out.set(
-      mhcPost(
-        x.subarray(0, T * n * C) as A,
-        y.subarray(0, T * C) as A,
-        s.hPost,
-        s.hRes,
-        { n, C, T },
-      ),
-    );
+    mhcPost(prefix(x, T * n * C), prefix(y, T * C), s.hPost, s.hRes, {
+      n,
+      C,
+      T,
+      out: prefix(out, T * n * C),
+    });
     this.#prof?.add("stream post", t0);
   }
 
@@ -277,43 +364,66 @@ export class ReferenceStreamConnection<A extends FloatArray>
     dy: A,
     T: number,
   ): void {
-    const { n } = this, C = this.#C, s = this.#saved[site]!;
+    const { n } = this, C = this.#C;
+    const s = this.#coefficients(site, T), saved = this.#saved[site]!;
     const t0 = this.#prof?.start() ?? 0;
-    const g = mhcPostBackward(
-      x.subarray(0, T * n * C) as A,
-      y.subarray(0, T * C) as A,
+    mhcPostBackward(
+      prefix(x, T * n * C),
+      prefix(y, T * C),
       s.hPost,
       s.hRes,
-      dOut.subarray(0, T * n * C) as A,
-      { n, C, T },
+      prefix(dOut, T * n * C),
+      {
+        n,
+        C,
+        T,
+        out: {
+          x: prefix(dx, T * n * C),
+          y: prefix(dy, T * C),
+          hPost: prefix(saved.dhPost, T * n),
+          hRes: prefix(saved.dhRes, T * n * n),
+        },
+      },
     );
-    dx.set(g.x);
-    dy.set(g.y);
-    s.dhPost = g.hPost;
-    s.dhRes = g.hRes;
     this.#prof?.add("stream post backward", t0);
   }
 
   preBackward(site: number, x: A, du: A, dx: A, T: number): void {
-    const { n } = this, C = this.#C, s = this.#saved[site]!;
-    const xs = x.subarray(0, T * n * C) as A;
+    const { n } = this, C = this.#C;
+    const s = this.#coefficients(site, T), saved = this.#saved[site]!;
+    const w = this.#grads(T);
+    const xs = prefix(x, T * n * C);
     let t0 = this.#prof?.start() ?? 0;
-    const gp = mhcPreBackward(xs, s.hPre, du.subarray(0, T * C) as A, {
+    const gp = mhcPreBackward(xs, s.hPre, prefix(du, T * C), {
       n,
       C,
       T,
+      out: { x: prefix(w.preX, T * n * C), hPre: prefix(w.dhPre, T * n) },
     });
     this.#prof?.add("stream pre backward", t0);
     t0 = this.#prof?.start() ?? 0;
-    const grads = { hPre: gp.hPre, hPost: s.dhPost!, hRes: s.dhRes! };
+    const grads = {
+      hPre: gp.hPre,
+      hPost: prefix(saved.dhPost, T * n),
+      hRes: prefix(saved.dhRes, T * n * n),
+    };
+    const coefX = prefix(w.coefX, T * n * C);
     const g = this.mode === "mhc"
       ? mhcCoefficientsBackward(xs, this.#params(site), s, grads, {
         n,
         C,
         T,
         iterations: this.#iterations,
+        out: { x: coefX, phi: w.weight, bias: w.bias },
+        workspace: w.workspace,
       })
-      : hcCoefficientsBackward(xs, this.#params(site), s, grads, { n, C, T });
+      : hcCoefficientsBackward(xs, this.#params(site), s, grads, {
+        n,
+        C,
+        T,
+        out: { x: coefX, theta: w.weight, bias: w.bias },
+        workspace: w.workspace,
+      });
     const p = this.#sites[site];
     const gw = "phi" in g ? g.phi : g.theta;
     for (let i = 0; i < gw.length; i++) p.gradWeight[i] += gw[i];
@@ -326,6 +436,8 @@ export class ReferenceStreamConnection<A extends FloatArray>
   }
 
   mixing(site: number): A | null {
-    return this.#saved[site]?.hRes ?? null;
+    const saved = this.#saved[site];
+    if (saved === undefined) return null;
+    return prefix(saved.hRes, this.#T[site] * this.n * this.n);
   }
 }

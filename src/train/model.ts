@@ -31,6 +31,7 @@ import {
   type SiteTensors,
 } from "./connection.ts";
 import { cpuDenseOps, type DenseOps } from "./ops/dense.ts";
+import { prefix } from "./prefix.ts";
 import type { Profiler } from "./profiler.ts";
 import type { Rng } from "./rng.ts";
 
@@ -212,6 +213,7 @@ export class Model<A extends FloatArray> {
   readonly #dlogits: A;
   readonly #dlnf: A;
   readonly #dred: A;
+  readonly #demb: A;
   readonly #scratch: A;
   #B = 0;
   #T = 0;
@@ -289,6 +291,7 @@ export class Model<A extends FloatArray> {
         sites,
         cfg.sinkhornIters,
         this.#prof,
+        maxBatch * T,
       );
     }
     const BT = maxBatch * T;
@@ -327,6 +330,7 @@ export class Model<A extends FloatArray> {
     this.#dlogits = a(BT * VOCAB);
     this.#dlnf = a(BT * C);
     this.#dred = a(BT * C);
+    this.#demb = a(BT * C);
     this.#scratch = a(T);
   }
 
@@ -442,9 +446,12 @@ export class Model<A extends FloatArray> {
     );
     prof?.add("embedding", t0);
     t0 = prof?.start() ?? 0;
-    this.#xs[0].set(
-      expandStreams(this.#emb.subarray(0, BT * C) as A, { n, C, T: BT }),
-    );
+    expandStreams(prefix(this.#emb, BT * C), {
+      n,
+      C,
+      T: BT,
+      out: prefix(this.#xs[0], BT * n * C),
+    });
     prof?.add("stream expand/reduce", t0);
     for (let l = 0; l < L; l++) {
       const p = this.#p[l], a = this.#acts[l];
@@ -482,13 +489,12 @@ export class Model<A extends FloatArray> {
       conn.post(s, this.#xs[s], this.#y[s], this.#xs[s + 1], BT);
     }
     t0 = prof?.start() ?? 0;
-    this.#red.set(
-      reduceStreams(this.#xs[2 * L].subarray(0, BT * n * C) as A, {
-        n,
-        C,
-        T: BT,
-      }),
-    );
+    reduceStreams(prefix(this.#xs[2 * L], BT * n * C), {
+      n,
+      C,
+      T: BT,
+      out: prefix(this.#red, BT * C),
+    });
     prof?.add("stream expand/reduce", t0);
     t0 = prof?.start() ?? 0;
     ops.rmsnormForward(
@@ -575,13 +581,12 @@ export class Model<A extends FloatArray> {
     prof?.add("rmsnorm backward", t0);
     t0 = prof?.start() ?? 0;
     let dOut = this.#dxA, dIn = this.#dxB;
-    dOut.set(
-      reduceStreamsBackward(this.#dred.subarray(0, BT * C) as A, {
-        n,
-        C,
-        T: BT,
-      }),
-    );
+    reduceStreamsBackward(prefix(this.#dred, BT * C), {
+      n,
+      C,
+      T: BT,
+      out: prefix(dOut, BT * n * C),
+    });
     prof?.add("stream expand/reduce", t0);
     for (let l = L - 1; l >= 0; l--) {
       const p = this.#p[l], g = this.#g[l], a = this.#acts[l];
@@ -676,10 +681,12 @@ export class Model<A extends FloatArray> {
       [dOut, dIn] = [dIn, dOut];
     }
     t0 = prof?.start() ?? 0;
-    const demb = expandStreamsBackward(
-      dOut.subarray(0, BT * n * C) as A,
-      { n, C, T: BT },
-    );
+    const demb = expandStreamsBackward(prefix(dOut, BT * n * C), {
+      n,
+      C,
+      T: BT,
+      out: prefix(this.#demb, BT * C),
+    });
     prof?.add("stream expand/reduce", t0);
     t0 = prof?.start() ?? 0;
     ops.embeddingBackward(

@@ -32,7 +32,7 @@ export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((s, i) => {
         }),
         reference: (a) => ({ out: mhcPost(a.x, a.y, a.hPost, a.hRes, shape) }),
       }),
-      split: streamSplit(s, "mhcPost", false),
+      split: streamSplit(s, "mhcPost", "tokens"),
     },
     {
       ...multilinearCase({
@@ -53,7 +53,7 @@ export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((s, i) => {
           ...mhcPostBackward(a.x, a.y, a.hPost, a.hRes, a.gradOut, shape),
         }),
       }),
-      split: streamSplit(s, "mhcPostBackward", true),
+      split: streamSplit(s, "mhcPostBackward", "tokens"),
     },
   ];
 });

@@ -23,7 +23,7 @@ export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((s, i) => {
         run: async (b, a) => ({ u: await b.mhcPre(a.x, a.hPre, shape) }),
         reference: (a) => ({ u: mhcPre(a.x, a.hPre, shape) }),
       }),
-      split: streamSplit(s, "mhcPre", false),
+      split: streamSplit(s, "mhcPre", "elementwise"),
     },
     {
       ...multilinearCase({
@@ -39,7 +39,7 @@ export const cases: ConformanceCase[] = STREAM_SHAPES.flatMap((s, i) => {
         }),
         reference: (a) => ({ ...mhcPreBackward(a.x, a.hPre, a.gradU, shape) }),
       }),
-      split: streamSplit(s, "mhcPreBackward", true),
+      split: streamSplit(s, "mhcPreBackward", "tokens"),
     },
   ];
 });

@@ -6,18 +6,20 @@
  *   workgroup size and take the scalar path (C % 4 != 0); C = 64 takes the
  *   vec4 path.
  * - C = 1 and C = 4: the smallest rows of each path; C = 1284 = 4·321: a
- *   wide vec4 row whose length is not a multiple of the 64-thread stride.
+ *   wide vec4 row (321 vectors) whose length is a multiple of no workgroup
+ *   size and of no lane count (long rows get 8 lanes per token).
  * - T = 300: with the split backend's limits (64 KiB bindings, 8 workgroups
  *   per dimension, see backends.ts) these are cut into several chunks, and
- *   the launches marked below use 2D grids. A vec4 forward cannot: a chunk
- *   of n = 4, C = 64 holds 64 tokens (64 KiB / 1 KiB), which is 4
- *   workgroups of 256 threads.
- * - The backwards of these short rows hold 64 tokens per workgroup (one
- *   lane per token, src/gpu/_streams.ts), so a 64 KiB chunk is one
- *   workgroup: they run with their own limits instead, whose chunks hold
- *   256 tokens (4 workgroups) on grids of at most 2 per dimension. The
- *   layout of long rows (several lanes per token) is split and laid out in
- *   2D by tests/gpu_stream_layout_test.ts.
+ *   the launches marked below use 2D grids. The elementwise pre forward (one
+ *   thread per vector, 256 per workgroup) does so on the backend's limits,
+ *   except at n = 4, C = 64, where a chunk holds 64 tokens
+ *   (64 KiB / 1 KiB), which is 4 workgroups of 256 threads.
+ * - The token-walking kernels (post forward, pre and post backward) hold 64
+ *   tokens per workgroup on these short rows (one lane per token,
+ *   src/gpu/_streams.ts), so a 64 KiB chunk is one workgroup: they run with
+ *   their own limits instead, whose chunks hold 256 tokens (4 workgroups) on
+ *   grids of at most 2 per dimension. The layout of long rows (several lanes
+ *   per token) is split and laid out in 2D by tests/gpu_stream_layout_test.ts.
  *
  * @module
  */
@@ -27,14 +29,15 @@ import type { MhcGpuLimits, StreamShape } from "@birkhoff/mhc";
 /** A shape, and for the split cases which launches use a 2D grid. */
 export interface StreamCaseShape extends StreamShape {
   /**
-   * On the split backend: both launches run in chunks; `forward2d` and
-   * `backward2d` say which of them must also use a 2D grid.
+   * On the split backend: every launch runs in chunks; `elementwise2d` (the
+   * pre forward) and `tokens2d` (the token-walking kernels: post forward,
+   * pre and post backward) say which must also use a 2D grid.
    */
   split?: {
-    forward2d: boolean;
-    backward2d: boolean;
-    /** Limits of the backward's split run, when the backend's do not split it in 2D. */
-    backwardLimits?: Partial<MhcGpuLimits>;
+    elementwise2d: boolean;
+    tokens2d: boolean;
+    /** Limits of the token-walking kernels' split runs, when the backend's do not split them in 2D. */
+    tokenLimits?: Partial<MhcGpuLimits>;
   };
 }
 
@@ -62,13 +65,13 @@ export const STREAM_SHAPES: readonly StreamCaseShape[] = [
     n: 4,
     C: 64,
     T: 300,
-    split: { forward2d: false, backward2d: true, backwardLimits: LIMITS_4X64 },
+    split: { elementwise2d: false, tokens2d: true, tokenLimits: LIMITS_4X64 },
   },
   {
     n: 3,
     C: 37,
     T: 300,
-    split: { forward2d: true, backward2d: true, backwardLimits: LIMITS_3X37 },
+    split: { elementwise2d: true, tokens2d: true, tokenLimits: LIMITS_3X37 },
   },
   ...[5, 6, 7].flatMap((n) => [
     { n, C: 37, T: 19 },
@@ -81,19 +84,21 @@ export const STREAM_SHAPES: readonly StreamCaseShape[] = [
  *
  * @param s The shape.
  * @param label The launch's label (the op's name).
- * @param backward True for the backward op.
+ * @param layout `"elementwise"` for the pre forward, `"tokens"` for the
+ *   token-walking kernels (post forward, pre and post backward).
  * @returns The check, or `undefined` when the shape is not a split case.
  */
 export function streamSplit(
   s: StreamCaseShape,
   label: string,
-  backward: boolean,
+  layout: "elementwise" | "tokens",
 ): {
   limits?: Partial<MhcGpuLimits>;
   launches: { label: string; grid2d: boolean }[];
 } | undefined {
   if (!s.split) return undefined;
-  const grid2d = backward ? s.split.backward2d : s.split.forward2d;
-  const limits = backward ? s.split.backwardLimits : undefined;
+  const tokens = layout === "tokens";
+  const grid2d = tokens ? s.split.tokens2d : s.split.elementwise2d;
+  const limits = tokens ? s.split.tokenLimits : undefined;
   return { ...(limits ? { limits } : {}), launches: [{ label, grid2d }] };
 }

@@ -15,13 +15,18 @@ import { crossEntropyWgsl } from "../kernels/cross_entropy.ts";
 import { softmaxWgsl } from "../kernels/softmax.ts";
 import { sumWgsl } from "../kernels/sum.ts";
 import { checkBinding, checkSize } from "./_check.ts";
+import { scalarVariant } from "./_specialize.ts";
 import { type Binding, dispatch, f32Word } from "./dispatch.ts";
+
+/** The cross-entropy kernel with 4-byte loads (`V` not a multiple of 4). */
+let crossEntropyScalar: string | undefined;
 
 /**
  * Records, for each of the `N` rows, `losses[row] = logsumexp(logits[row]) −
  * logits[row, target]` (exact even when the target's probability
  * underflows) and `dlogits[row] = (softmax(logits[row]) − onehot(target))/N`,
- * the gradient of the mean loss. The mean itself is
+ * the gradient of the mean loss, one invocation per row (no barrier). The
+ * mean itself is
  * {@linkcode encodeSum} over `losses` with `scale = 1/N`.
  *
  * @param gpu The runtime.
@@ -46,13 +51,15 @@ export async function encodeCrossEntropy(
   checkBinding(op, "losses", b.losses, s.N);
   checkBinding(op, "logits", b.logits, s.N * s.V);
   checkBinding(op, "targets", b.targets, s.N);
+  const vec4 = s.V % 4 === 0;
+  if (!vec4) crossEntropyScalar ??= scalarVariant(crossEntropyWgsl);
   await dispatch(gpu, encoder, {
     label: "train cross-entropy",
-    code: crossEntropyWgsl,
-    key: "cross_entropy",
+    code: vec4 ? crossEntropyWgsl : crossEntropyScalar!,
+    key: `cross_entropy|${vec4 ? "vec4" : "scalar"}`,
     params: [s.N, s.V, f32Word(1 / s.N)],
     buffers: [b.dlogits, b.losses, b.logits, b.targets],
-    workgroups: s.N,
+    workgroups: Math.ceil(s.N / 64),
   });
 }
 

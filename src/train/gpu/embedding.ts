@@ -12,6 +12,7 @@ import type { MhcGpu } from "../../../mod.ts";
 import { embeddingBackwardWgsl } from "../kernels/embedding_backward.ts";
 import { embeddingForwardWgsl } from "../kernels/embedding_forward.ts";
 import { checkBinding, checkSize } from "./_check.ts";
+import { scalarVariant } from "./_specialize.ts";
 import { type Binding, dispatch } from "./dispatch.ts";
 
 /**
@@ -51,11 +52,39 @@ export async function encodeEmbeddingForward(
   });
 }
 
+const backwardSources = new Map<string, string>();
+
+/**
+ * The backward kernel's source: 16-byte dout loads when `C` is a multiple
+ * of 4 (else the `// @scalar ` lines), 16-byte id loads when the row count
+ * is (else the `// @ids1 ` lines, which replace the `// @ids4` ones).
+ */
+function backwardSource(vec4: boolean, ids4: boolean): string {
+  const key = `${vec4}|${ids4}`;
+  let s = backwardSources.get(key);
+  if (s === undefined) {
+    s = vec4 ? embeddingBackwardWgsl : scalarVariant(embeddingBackwardWgsl);
+    if (!ids4) {
+      s = s.split("\n").map((line) =>
+        line.endsWith("// @ids4")
+          ? ""
+          : line.startsWith("// @ids1 ")
+          ? line.slice("// @ids1 ".length)
+          : line
+      ).join("\n");
+    }
+    backwardSources.set(key, s);
+  }
+  return s;
+}
+
 /**
  * Records the backward of {@linkcode encodeEmbeddingForward}, without
  * atomics: `dwte[v] = Σ_{r: tokens[r] = v} dout[r]` (rows in increasing
  * order) and `dwpe[t] = Σ_b dout[b·T + t]`. Both tables are OVERWRITTEN:
- * vocabulary rows never used get 0, position rows `t ≥ T` get 0.
+ * vocabulary rows never used get 0, position rows `t ≥ T` get 0. One
+ * launch: an invocation owns 64 channels of a vocabulary row (scanning all
+ * ids in order, 4 at a time) or 4 elements of a position row.
  *
  * @param gpu The runtime.
  * @param encoder The command encoder.
@@ -80,12 +109,14 @@ export async function encodeEmbeddingBackward(
   checkBinding(op, "dwpe", b.dwpe, s.maxT * s.C);
   checkBinding(op, "dout", b.dout, rows * s.C);
   checkBinding(op, "tokens", b.tokens, rows);
+  const vec4 = s.C % 4 === 0, ids4 = rows % 4 === 0;
+  const teGroups = Math.ceil((s.V * cb) / 64);
   await dispatch(gpu, encoder, {
     label: "train embedding backward",
-    code: embeddingBackwardWgsl,
-    key: "embedding_backward",
-    params: [rows, s.T, s.C, s.V, s.maxT, cb, s.B],
+    code: backwardSource(vec4, ids4),
+    key: `embedding_backward|${vec4 ? "vec4" : "scalar"}|ids${ids4 ? 4 : 1}`,
+    params: [rows, s.T, s.C, s.V, s.maxT, cb, s.B, teGroups],
     buffers: [b.dwte, b.dwpe, b.dout, b.tokens],
-    workgroups: s.V * cb + Math.ceil((s.maxT * s.C) / 64),
+    workgroups: teGroups + Math.ceil((s.maxT * Math.ceil(s.C / 4)) / 64),
   });
 }

@@ -27,7 +27,7 @@ export const matmulWgsl: string = `// Dense layer without bias in the llm.c layo
 // the end are computed from whatever lies there and never written.
 //
 // Entry points: \`forward\` (one product); \`backward\` (dW's blocks, then
-// dinp's, in one dispatch). Invocation id = (wid.x + wid.y · nwg.x) · WG +
+// dinp's, in one dispatch; dW's alone when dw_only = 1). Invocation id = (wid.x + wid.y · nwg.x) · WG +
 // local index (2D grid); ids past the last block do nothing.
 
 // @specialize begin: vec4 storage, for C and OC multiples of 4. For other
@@ -54,6 +54,7 @@ struct Params {
   C: u32, // input width
   OC: u32, // output width
   acc: u32, // backward: 1 to add into dinp and dW, 0 to overwrite
+  dw_only: u32, // backward: 1 to compute dW alone (dinp comes from matmul_staged.wgsl)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -318,7 +319,7 @@ fn backward(
       );
     }
     store2_block(acc, m, n, OC, C, add);
-  } else if (id < first + blocks(T, C)) {
+  } else if (p.dw_only == 0u && id < first + blocks(T, C)) {
     // dinp[t][c]: M = T, N = C, K = OC; A = dout (k contiguous), B = W (n contiguous).
     let mn = block(id - first, T, C);
     let m = mn.x;
