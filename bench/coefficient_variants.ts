@@ -2,19 +2,16 @@
 /**
  * Variants of the mHC coefficient pass tried for issue 11, forward and
  * backward, timed on the same buffers in one run: the library's blocked
- * kernels at several block sizes and with their vec4 paths on or off
- * (src/gpu/coefficients.ts `coefficientTuning`), the first blocked kernels
- * with scalar loads (bench/kernels/blocked_scalar_*.wgsl, through the same
- * host code), a per-token loop that reads φ per invocation (the first
- * attempt, forward only; bench/kernels/coefficients_per_token.wgsl), and the
- * kernels as they were before issue 11 (tiles of tokens staged with φ
- * through workgroup memory; bench/kernels/tiled_*.wgsl). Widths: the
+ * kernels at three block sizes (src/gpu/coefficients.ts
+ * `coefficientTuning`), a per-token loop that reads φ per invocation (the
+ * first attempt, forward only; bench/kernels/coefficients_per_token.wgsl),
+ * and the kernels as they were before issue 11 (tiles of tokens staged with
+ * φ through workgroup memory; bench/kernels/tiled_*.wgsl). Widths: the
  * training width C = 64 and the report's widths. Outputs of the first
  * tokens are checked against the reference before a row counts.
  *
- * `deno run -A bench/coefficient_variants.ts [REGEX [WIDTHS]]` prints the
- * table alone (only the variants whose name matches REGEX, and the
- * library's; WIDTHS such as `1280,2560` limits the widths).
+ * `deno run -A bench/coefficient_variants.ts [REGEX]` prints the table
+ * alone (only the variants whose name matches REGEX, and the library's).
  *
  * @module
  */
@@ -29,10 +26,7 @@ import {
   type MhcGpu,
   type MhcParams,
 } from "../mod.ts";
-import {
-  type CoefficientTuning,
-  coefficientTuning,
-} from "../src/gpu/coefficients.ts";
+import { coefficientTuning } from "../src/gpu/coefficients.ts";
 import { DEFAULT_NORM_EPS } from "../src/reference/coefficients.ts";
 import { f32Bits, withConstants } from "../src/gpu/specialize.ts";
 import { alphasWgsl } from "../src/kernels/alphas.ts";
@@ -54,13 +48,6 @@ import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
 const read = (name: string) =>
   Deno.readTextFile(new URL(`./kernels/${name}`, import.meta.url));
 const perTokenWgsl = await read("coefficients_per_token.wgsl");
-/** The first blocked kernels: scalar loads of x, the running sums and g_φ. */
-const SCALAR_SOURCES = {
-  tag: "blocked scalar",
-  project: await read("blocked_scalar_project.wgsl"),
-  gradX: await read("blocked_scalar_grad_x.wgsl"),
-  gradPhi: await read("blocked_scalar_grad_phi.wgsl"),
-};
 const tiled = {
   dot: await read("tiled_coefficients_dot.wgsl"),
   forward: await read("tiled_coefficients.wgsl"),
@@ -79,80 +66,18 @@ interface Variant {
   /** Row label. */
   name: string;
   kind: "library" | "per token" | "tiled";
-  /** `coefficientTuning` of a library variant (the rest as the library's). */
-  tuning?: Partial<CoefficientTuning>;
+  /** `coefficientTuning.unrolledFmas` of a library variant. */
+  fmas?: number;
 }
-
-const SCALAR = {
-  vectorX: false,
-  vectorPhi: false,
-  vectorGradP: false,
-  vectorGradPhi: false,
-  sources: SCALAR_SOURCES,
-} as const;
 
 const VARIANTS: readonly Variant[] = [
   {
-    name:
-      "library: blocks of ≈1536 multiply-adds, φ as constant-index reads, vec4 x / sums / g_φ / g_p",
+    name: "library: blocks of ≈1536 multiply-adds, φ as constant-index reads",
     kind: "library",
-    tuning: { unrolledFmas: 1536 },
+    fmas: 1536,
   },
-  {
-    name: "vec4 blocks of ≈3072 multiply-adds",
-    kind: "library",
-    tuning: { unrolledFmas: 3072 },
-  },
-  {
-    name: "vec4, projection in 2 passes of 12 outputs",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, projectOutputs: 12 },
-  },
-  {
-    name: "vec4, projection in 3 passes of 8 outputs",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, projectOutputs: 8 },
-  },
-  {
-    name: "vec4, projection in 2 passes of 12 outputs, blocks of ≈3072",
-    kind: "library",
-    tuning: { unrolledFmas: 3072, projectOutputs: 12 },
-  },
-  {
-    name: "vec4 x / sums / g_φ, vec4 uniform loads of φ and g_p",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, vectorPhi: true, vectorGradP: true },
-  },
-  {
-    name: "vec4 x / sums / g_φ, scalar uniform loads of g_p (g_φ blocks)",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, vectorGradP: false },
-  },
-  {
-    name: "vec4 sums and g_φ, scalar x (the path for C % 4 ≠ 0)",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, vectorX: false },
-  },
-  {
-    name: "vec4 x and sums, scalar g_φ rows",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, vectorGradPhi: false },
-  },
-  {
-    name: "scalar loads (first blocked kernels), blocks of ≈1536 multiply-adds",
-    kind: "library",
-    tuning: { unrolledFmas: 1536, ...SCALAR },
-  },
-  {
-    name: "scalar loads, blocks of ≈768 multiply-adds",
-    kind: "library",
-    tuning: { unrolledFmas: 768, ...SCALAR },
-  },
-  {
-    name: "scalar loads, blocks of ≈3072 multiply-adds",
-    kind: "library",
-    tuning: { unrolledFmas: 3072, ...SCALAR },
-  },
+  { name: "blocks of ≈768 multiply-adds", kind: "library", fmas: 768 },
+  { name: "blocks of ≈3072 multiply-adds", kind: "library", fmas: 3072 },
   {
     name: "per-token loop, φ read by every invocation (forward only)",
     kind: "per token",
@@ -175,8 +100,6 @@ export interface CoefficientVariantRow {
   T: number;
   /** Median time per call. */
   ms: number;
-  /** Fastest sample's time per call (the least disturbed by other load). */
-  minMs: number;
   /** True for the library's kernels, the baseline of their pass and width. */
   baseline: boolean;
   /** True for the kernels before issue 11. */
@@ -388,19 +311,15 @@ async function perTokenRecorder(
     });
 }
 
-/** Runs `record` with the library's tuning changed by `tuning`. */
-function withTuning(
-  tuning: Partial<CoefficientTuning>,
-  record: Recorder,
-): Recorder {
+/** Runs `record` with the library's block size set to `fmas`. */
+function withBlocks(fmas: number, record: Recorder): Recorder {
   return async (enc) => {
-    const keep = { ...coefficientTuning };
-    Object.assign(coefficientTuning, tuning);
+    const keep = coefficientTuning.unrolledFmas;
+    coefficientTuning.unrolledFmas = fmas;
     try {
       await record(enc);
     } finally {
-      delete coefficientTuning.sources;
-      Object.assign(coefficientTuning, keep);
+      coefficientTuning.unrolledFmas = keep;
     }
   };
 }
@@ -413,8 +332,6 @@ function withTuning(
  * @param sizes Sizes of the run.
  * @param log Progress lines.
  * @param match Only variants whose name matches (the library's always runs).
- * @param widths The widths to run (default: the training width and the
- *   report's).
  * @returns One row per variant, pass and width.
  */
 export async function runCoefficientVariants(
@@ -422,7 +339,6 @@ export async function runCoefficientVariants(
   sizes: BenchSizes,
   log: (line: string) => void = () => {},
   match?: RegExp,
-  widths: readonly number[] = [64, ...WIDTHS],
 ): Promise<CoefficientVariantRow[]> {
   const rows: CoefficientVariantRow[] = [];
   const plan = {
@@ -434,7 +350,7 @@ export async function runCoefficientVariants(
   const mine = VARIANTS.filter((v, i) =>
     i === 0 || !match || match.test(v.name)
   );
-  for (const C of widths) {
+  for (const C of [64, ...WIDTHS]) {
     const n = N, T = tokensOf(sizes, C), k = Math.min(T, 8), nc = n * C;
     const opts = { n, C, T, iterations: ITERATIONS };
     const s = new BufferSet(env);
@@ -480,8 +396,8 @@ export async function runCoefficientVariants(
         for (const v of mine) {
           let record: Recorder | undefined;
           if (v.kind === "library") {
-            record = withTuning(
-              v.tuning ?? {},
+            record = withBlocks(
+              v.fmas!,
               pass === "forward" ? library : libraryBackward,
             );
           } else if (v.kind === "tiled") {
@@ -520,7 +436,6 @@ export async function runCoefficientVariants(
             C,
             T,
             ms: timings[i].ms,
-            minMs: Math.min(...timings[i].samples),
             baseline: w.v === VARIANTS[0],
             before: w.v.kind === "tiled",
             check,
@@ -548,7 +463,6 @@ if (import.meta.main) {
     benchSizes(env.adapter),
     console.error,
     Deno.args[0] ? new RegExp(Deno.args[0]) : undefined,
-    Deno.args[1] ? Deno.args[1].split(",").map(Number) : undefined,
   );
   console.table(rows.map((r) => ({
     variant: r.name,
