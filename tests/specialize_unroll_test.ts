@@ -6,7 +6,11 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { describe, it } from "@std/testing/bdd";
 import { MhcGpu } from "@birkhoff/mhc";
-import { unrollLoops, withConstants } from "../src/gpu/specialize.ts";
+import {
+  unrollLoops,
+  withConstants,
+  withVectorWidth,
+} from "../src/gpu/specialize.ts";
 import { coefficientsProjectWgsl } from "../src/kernels/coefficients_project.ts";
 import { coefficientsGradXWgsl } from "../src/kernels/coefficients_grad_x.ts";
 import { coefficientsGradPhiWgsl } from "../src/kernels/coefficients_grad_phi.ts";
@@ -78,43 +82,151 @@ describe("unrollLoops", () => {
   });
 });
 
-/** The constants and loop bounds of the block kernels for n = 2 (K = 8). */
-const N = 2, K = 8, CB = 32, CH = 16;
+describe("withVectorWidth", () => {
+  const code = [
+    "alias XT = f32;",
+    "// @vector XW begin",
+    "const XW: u32 = 1u;",
+    "alias XV = XT;",
+    "fn at(v: XV, e: u32) -> f32 { return v; }",
+    "fn pack(s: array<f32, XW>) -> XV { return s[0]; }",
+    "// @vector XW end",
+    "alias YV = f32;",
+  ].join("\n");
+
+  it("rewrites the block's constant, aliases and helpers for width 4", () => {
+    assertEquals(
+      withVectorWidth(code, "XW", 4).split("\n"),
+      [
+        "alias XT = f32;",
+        "// @vector XW begin",
+        "const XW: u32 = 4u;",
+        "alias XV = vec4<XT>;",
+        "fn at(v: XV, e: u32) -> f32 { return v[e]; }",
+        "fn pack(s: array<f32, XW>) -> XV { return vec4(s[0], s[1], s[2], s[3]); }",
+        "// @vector XW end",
+        "alias YV = f32;",
+      ],
+    );
+  });
+
+  it("leaves width 1 as written and rejects a missing block", () => {
+    assertEquals(withVectorWidth(code, "XW", 1), code);
+    assertThrows(() => withVectorWidth(code, "PW", 4), Error, "@vector PW");
+  });
+});
+
+/**
+ * The constants, loop bounds and vector blocks of the block kernels for
+ * n = 2 (K = 8; rows of `saved` and of the scratch: 24 floats, p and g_p at
+ * 12, Σv² and the coefficient of v at 20).
+ */
+const N = 2, K = 8, KQ = 2, CB = 32, CH = 16;
 const KERNELS: {
   name: string;
   code: string;
   constants: Record<string, number>;
   loops: Record<string, number>;
+  vectors: string[];
 }[] = [
   {
     name: "coefficients_project",
     code: coefficientsProjectWgsl,
-    constants: { N, CO_WG: 64, CO_CB: CB, CO_CH: CH },
-    loops: { K, CO_SB: CB / CH, CO_CH: CH },
+    constants: {
+      N,
+      CO_WG: 64,
+      CO_CB: CB,
+      CO_CH: CH,
+      CO_KG: K,
+      SAVED_W: 24,
+      P_OFF: 12,
+      SQ_OFF: 20,
+    },
+    loops: {
+      K,
+      KQ,
+      CO_SB: CB / CH,
+      CO_CH: CH,
+      CO_CQ: CH,
+      CO_KG: K,
+      CO_GN: 1,
+      CO_PQ: K,
+      XW: 1,
+      PW: 1,
+    },
+    vectors: ["XW", "PW"],
   },
   {
     name: "coefficients_grad_x",
     code: coefficientsGradXWgsl,
-    constants: { N, CO_WG: 64, CO_CB: CB, CB_ACCUMULATE: 0 },
-    loops: { K, CO_CB: CB },
+    constants: {
+      N,
+      CO_WG: 64,
+      CO_CB: CB,
+      CB_ACCUMULATE: 0,
+      SCRATCH_W: 24,
+      G_OFF: 12,
+      COEF_OFF: 20,
+    },
+    loops: { K, KQ, CO_CB: CB, CO_CQ: CB, CB_PQ: K, XW: 1, PW: 1 },
+    vectors: ["XW", "PW"],
   },
   {
     name: "coefficients_grad_phi",
     code: coefficientsGradPhiWgsl,
-    constants: { N, GP_WG: 32, GP_TB: CB, GP_TC: CH },
-    loops: { K, GP_SB: CB / CH, GP_TC: CH },
+    constants: {
+      N,
+      GP_WG: 32,
+      GP_TB: CB,
+      GP_TC: CH,
+      SCRATCH_W: 24,
+      G_OFF: 12,
+    },
+    loops: {
+      K,
+      KQ,
+      GQ: K,
+      GPQ: KQ * 4,
+      GP_SB: CB / CH,
+      GP_TC: CH,
+      GW: 1,
+      GPW: 1,
+    },
+    vectors: ["GW", "GPW"],
   },
 ];
+
+/** The kernel with every vector block at width 4, and its loop bounds. */
+function vec4Of(k: (typeof KERNELS)[number]) {
+  let code = withConstants(k.code, k.constants);
+  for (const v of k.vectors) code = withVectorWidth(code, v, 4);
+  const loops = { ...k.loops };
+  for (const v of k.vectors) loops[v] = 4;
+  if ("CO_CQ" in loops) loops.CO_CQ /= 4;
+  if ("CO_PQ" in loops) loops.CO_PQ /= 4;
+  if ("CB_PQ" in loops) loops.CB_PQ /= 4;
+  if ("GQ" in loops) loops.GQ /= 4;
+  if ("GPQ" in loops) loops.GPQ /= 4;
+  return { code, loops };
+}
 
 describe({
   name: "the coefficient block kernels",
   ignore: SKIP_GPU,
   fn() {
-    it("compile as written and unrolled", async () => {
+    it("compile as written and unrolled, scalar and vec4", async () => {
       const device = await requireDevice();
       for (const k of KERNELS) {
         const looped = withConstants(k.code, k.constants);
-        for (const code of [looped, unrollLoops(looped, k.loops)]) {
+        const v4 = vec4Of(k);
+        for (
+          const code of [
+            looped,
+            unrollLoops(looped, k.loops),
+            v4.code,
+            unrollLoops(v4.code, v4.loops),
+          ]
+        ) {
           const info = await device.createShaderModule({ code })
             .getCompilationInfo();
           const errors = info.messages.filter((m) => m.type === "error");
@@ -170,7 +282,7 @@ describe({
       );
       assertEquals([...a], [...b]);
       // The sums really ran: token 0's p is not all zero.
-      assertEquals(a.slice(K + 1, 2 * K + 1).some((v) => v !== 0), true);
+      assertEquals(a.slice(12, 12 + K).some((v) => v !== 0), true);
       gpu.destroy();
     });
   },

@@ -277,3 +277,41 @@ export function unrollLoops(
   }
   return lines.join("\n");
 }
+
+/**
+ * Returns `code` with the block between `// @vector NAME begin` and
+ * `// @vector NAME end` set to a width of 4 or left scalar. The block holds
+ * valid scalar defaults: `const NAME: u32 = 1u;`, aliases `alias A = T;`,
+ * and helpers whose body is `return v;` (component `e` of `v`) or
+ * `return s[0];` (pack an `array<f32, NAME>`). For width 4 the constant
+ * becomes `4u`, each alias `vec4<T>`, `return v;` becomes `return v[e];`
+ * and `return s[0];` becomes `return vec4(s[0], s[1], s[2], s[3]);`.
+ * Line numbers are kept. Internal.
+ *
+ * @param code WGSL source with the block.
+ * @param name The block's constant, e.g. `XW`.
+ * @param width 1 (unchanged) or 4.
+ * @returns The specialised source.
+ * @throws {Error} When the block is missing.
+ */
+export function withVectorWidth(
+  code: string,
+  name: string,
+  width: 1 | 4,
+): string {
+  const lines = code.split("\n");
+  const b = lines.findIndex((l) => l.trim() === `// @vector ${name} begin`);
+  const e = lines.findIndex((l) => l.trim() === `// @vector ${name} end`);
+  if (b < 0 || e < b) {
+    throw new Error(`kernel has no "// @vector ${name} begin … end" block`);
+  }
+  if (width === 1) return code;
+  for (let i = b + 1; i < e; i++) {
+    lines[i] = lines[i]
+      .replace(`const ${name}: u32 = 1u;`, `const ${name}: u32 = 4u;`)
+      .replace(/^alias (\w+) = (.+);$/, "alias $1 = vec4<$2>;")
+      .replace("{ return v; }", "{ return v[e]; }")
+      .replace("{ return s[0]; }", "{ return vec4(s[0], s[1], s[2], s[3]); }");
+  }
+  return lines.join("\n");
+}
