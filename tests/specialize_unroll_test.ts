@@ -7,6 +7,8 @@ import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { describe, it } from "@std/testing/bdd";
 import { MhcGpu } from "@birkhoff/mhc";
 import {
+  foldConstants,
+  inlineAccessors,
   unrollLoops,
   withConstants,
   withVectorWidth,
@@ -116,6 +118,120 @@ describe("withVectorWidth", () => {
   });
 });
 
+/** Value of a WGSL u32 expression of literals, + * / % and parentheses. */
+function evalU32(expr: string): bigint {
+  const js = expr.replace(/(\d+)u\b/g, "$1n");
+  if (!/^[\dn+*/%() ]+$/.test(js)) throw new Error(`not literal: ${expr}`);
+  return new Function(`return (${js}) % 4294967296n;`)() as bigint;
+}
+
+/** A random expression of u32 literals with + * / % and parentheses. */
+function randomExpr(r: ReturnType<typeof rng>, depth: number): string {
+  if (depth === 0 || r.uniform() < 0.3) {
+    return `${Math.floor(r.uniform() * 40) + 1}u`;
+  }
+  const op = ["+", "*", "/", "%"][Math.floor(r.uniform() * 4)];
+  const a = randomExpr(r, depth - 1);
+  // Divisors are literals (never 0), so every expression has a value.
+  const b = op === "/" || op === "%"
+    ? `${Math.floor(r.uniform() * 9) + 1}u`
+    : randomExpr(r, depth - 1);
+  const e = `${a} ${op} ${b}`;
+  return r.uniform() < 0.5 ? `(${e})` : e;
+}
+
+describe("foldConstants", () => {
+  it("folds literal arithmetic to the value WGSL gives it", () => {
+    const r = rng(11);
+    let folded = 0;
+    for (let i = 0; i < 400; i++) {
+      const e = randomExpr(r, 4);
+      const line = foldConstants(`  let y = a[${e}];`, {});
+      const m = /^ {2}let y = a\[(.*)\];$/.exec(line);
+      assertEquals(m !== null, true, line);
+      assertEquals(evalU32(m![1]), evalU32(e), `${e} → ${m![1]}`);
+      if (/^\d+u$/.test(m![1])) folded++;
+    }
+    // Most random expressions fold to one literal; the rest keep an order
+    // of operations that folding would change.
+    assertEquals(folded > 300, true, `${folded} of 400 folded`);
+  });
+
+  it("folds each case to the expected text", () => {
+    const cases: [string, string][] = [
+      ["2u * 4u + 3u", "11u"],
+      ["(1u * 8u + 2u) * XW + 1u", "41u"],
+      ["12u / 2u * 3u", "18u"],
+      ["3u * (2u + 1u)", "9u"],
+      ["x + 2u + 3u", "x + 5u"],
+      ["x * 2u * 3u", "x * 2u * 3u"],
+      ["x - 2u + 3u", "x - 2u + 3u"],
+      ["x / 2u * 3u", "x / 2u * 3u"],
+      ["f32(3u)", "f32(3u)"],
+      ["s.XW + XW", "s.XW + 4u"],
+    ];
+    for (const [e, want] of cases) {
+      const code = `const XW: u32 = 4u;\n  y = ${e};`;
+      assertEquals(
+        foldConstants(code, { XW: 4 }),
+        `const XW: u32 = 4u;\n  y = ${want};`,
+      );
+    }
+  });
+
+  it("replaces u32 constants outside declarations and comments only", () => {
+    const code = [
+      "const XW: u32 = 4u;",
+      "const S: f32 = 2.0;",
+      "// XW per load",
+      "var<private> a: array<f32, XW * 2u>;",
+      "  y = S * x;",
+    ].join("\n");
+    assertEquals(foldConstants(code, { XW: 4, S: 2 }).split("\n"), [
+      "const XW: u32 = 4u;",
+      "const S: f32 = 2.0;",
+      "// XW per load",
+      "var<private> a: array<f32, 8u>;",
+      "  y = S * x;",
+    ]);
+  });
+
+  it("substitutes a literal let inside its block and not after it", () => {
+    const code = [
+      "{",
+      "  let ci = 3u;",
+      "  a[ci * 2u] = b[ci];",
+      "}",
+      "a[ci] = 0.0;",
+    ].join("\n");
+    assertEquals(foldConstants(code, {}).split("\n"), [
+      "{",
+      "  a[6u] = b[3u];",
+      "}",
+      "a[ci] = 0.0;",
+    ]);
+  });
+});
+
+describe("inlineAccessors", () => {
+  it("replaces accessor and packer calls by their bodies", () => {
+    const code = [
+      "fn at(v: vec4<f32>, e: u32) -> f32 { return v[e]; }",
+      "fn pack(s: array<f32, XW>) -> vec4<f32> { return vec4(s[0], s[1], s[2], s[3]); }",
+      "fn id(v: f32, e: u32) -> f32 { return v; }",
+      "  y = at(q, 2u) + id(f, 0u);",
+      "  o = pack(acc);",
+    ].join("\n");
+    const out = inlineAccessors(code).split("\n");
+    assertEquals(out.slice(3), [
+      "  y = (q[2u]) + (f);",
+      "  o = (vec4(acc[0], acc[1], acc[2], acc[3]));",
+    ]);
+    // The helpers stay defined.
+    assertEquals(out.slice(0, 3), code.split("\n").slice(0, 3));
+  });
+});
+
 /**
  * The constants, loop bounds and vector blocks of the block kernels for
  * n = 2 (K = 8; rows of `saved` and of the scratch: 24 floats, p and g_p at
@@ -210,11 +326,23 @@ function vec4Of(k: (typeof KERNELS)[number]) {
   return { code, loops };
 }
 
+/** Unrolled, accessors inlined and constants folded, as the library does. */
+function folded(
+  code: string,
+  loops: Record<string, number>,
+  constants: Record<string, number>,
+): string {
+  return foldConstants(
+    inlineAccessors(unrollLoops(code, loops)),
+    { ...constants, ...loops },
+  );
+}
+
 describe({
   name: "the coefficient block kernels",
   ignore: SKIP_GPU,
   fn() {
-    it("compile as written and unrolled, scalar and vec4", async () => {
+    it("compile as written, unrolled and folded, scalar and vec4", async () => {
       const device = await requireDevice();
       for (const k of KERNELS) {
         const looped = withConstants(k.code, k.constants);
@@ -223,8 +351,10 @@ describe({
           const code of [
             looped,
             unrollLoops(looped, k.loops),
+            folded(looped, k.loops, k.constants),
             v4.code,
             unrollLoops(v4.code, v4.loops),
+            folded(v4.code, v4.loops, k.constants),
           ]
         ) {
           const info = await device.createShaderModule({ code })
@@ -235,7 +365,7 @@ describe({
       }
     });
 
-    it("give the same bits as written and unrolled (projection block)", async () => {
+    it("give the same bits as written, unrolled and folded (projection block)", async () => {
       const device = await requireDevice();
       const gpu = await MhcGpu.create({ device });
       const T = 70, nc = 2 * 23, rows = 23, SW = 24; // a short last block
@@ -281,6 +411,11 @@ describe({
         "test|project unrolled",
       );
       assertEquals([...a], [...b]);
+      const c = await run(
+        folded(looped, k.loops, k.constants),
+        "test|project folded",
+      );
+      assertEquals([...a], [...c]);
       // The sums really ran: token 0's p is not all zero.
       assertEquals(a.slice(12, 12 + K).some((v) => v !== 0), true);
       gpu.destroy();

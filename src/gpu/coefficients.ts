@@ -72,6 +72,8 @@ import { streamValues } from "./_streams.ts";
 import {
   cachedSource,
   f32Bits,
+  foldConstants,
+  inlineAccessors,
   unrollLoops,
   withConstants,
   withPrecision,
@@ -503,7 +505,10 @@ function blockPipeline(
         Object.entries(vectors).map(([v, w]) => [v, w]),
       );
       return withPrecision(
-        unrollLoops(src, { ...loops, ...widths }),
+        foldConstants(
+          inlineAccessors(unrollLoops(src, { ...loops, ...widths })),
+          { ...constants, ...loops, ...widths },
+        ),
         c.precision,
       );
     }),
