@@ -2,16 +2,19 @@
 /**
  * Variants of the mHC coefficient pass tried for issue 11, forward and
  * backward, timed on the same buffers in one run: the library's blocked
- * kernels at three block sizes (src/gpu/coefficients.ts
- * `coefficientTuning`), a per-token loop that reads φ per invocation (the
- * first attempt, forward only; bench/kernels/coefficients_per_token.wgsl),
- * and the kernels as they were before issue 11 (tiles of tokens staged with
- * φ through workgroup memory; bench/kernels/tiled_*.wgsl). Widths: the
+ * kernels at several block sizes and with their vec4 paths on or off
+ * (src/gpu/coefficients.ts `coefficientTuning`), the first blocked kernels
+ * with scalar loads (bench/kernels/blocked_scalar_*.wgsl, through the same
+ * host code), a per-token loop that reads φ per invocation (the first
+ * attempt, forward only; bench/kernels/coefficients_per_token.wgsl), and the
+ * kernels as they were before issue 11 (tiles of tokens staged with φ
+ * through workgroup memory; bench/kernels/tiled_*.wgsl). Widths: the
  * training width C = 64 and the report's widths. Outputs of the first
  * tokens are checked against the reference before a row counts.
  *
- * `deno run -A bench/coefficient_variants.ts [REGEX]` prints the table
- * alone (only the variants whose name matches REGEX, and the library's).
+ * `deno run -A bench/coefficient_variants.ts [REGEX [WIDTHS]]` prints the
+ * table alone (only the variants whose name matches REGEX, and the
+ * library's; WIDTHS such as `1280,2560` limits the widths).
  *
  * @module
  */
@@ -26,7 +29,10 @@ import {
   type MhcGpu,
   type MhcParams,
 } from "../mod.ts";
-import { coefficientTuning } from "../src/gpu/coefficients.ts";
+import {
+  type CoefficientTuning,
+  coefficientTuning,
+} from "../src/gpu/coefficients.ts";
 import { DEFAULT_NORM_EPS } from "../src/reference/coefficients.ts";
 import { f32Bits, withConstants } from "../src/gpu/specialize.ts";
 import { alphasWgsl } from "../src/kernels/alphas.ts";
@@ -48,6 +54,13 @@ import { type Recorder, runBatch, timeGpuMany } from "./_timing.ts";
 const read = (name: string) =>
   Deno.readTextFile(new URL(`./kernels/${name}`, import.meta.url));
 const perTokenWgsl = await read("coefficients_per_token.wgsl");
+/** The first blocked kernels: scalar loads of x, the running sums and g_φ. */
+const SCALAR_SOURCES = {
+  tag: "blocked scalar",
+  project: await read("blocked_scalar_project.wgsl"),
+  gradX: await read("blocked_scalar_grad_x.wgsl"),
+  gradPhi: await read("blocked_scalar_grad_phi.wgsl"),
+};
 const tiled = {
   dot: await read("tiled_coefficients_dot.wgsl"),
   forward: await read("tiled_coefficients.wgsl"),
@@ -66,18 +79,80 @@ interface Variant {
   /** Row label. */
   name: string;
   kind: "library" | "per token" | "tiled";
-  /** `coefficientTuning.unrolledFmas` of a library variant. */
-  fmas?: number;
+  /** `coefficientTuning` of a library variant (the rest as the library's). */
+  tuning?: Partial<CoefficientTuning>;
 }
+
+const SCALAR = {
+  vectorX: false,
+  vectorPhi: false,
+  vectorGradP: false,
+  vectorGradPhi: false,
+  sources: SCALAR_SOURCES,
+} as const;
 
 const VARIANTS: readonly Variant[] = [
   {
-    name: "library: blocks of ≈1536 multiply-adds, φ as constant-index reads",
+    name:
+      "library: blocks of ≈1536 multiply-adds, φ as constant-index reads, vec4 x / sums / g_φ / g_p",
     kind: "library",
-    fmas: 1536,
+    tuning: { unrolledFmas: 1536 },
   },
-  { name: "blocks of ≈768 multiply-adds", kind: "library", fmas: 768 },
-  { name: "blocks of ≈3072 multiply-adds", kind: "library", fmas: 3072 },
+  {
+    name: "vec4 blocks of ≈3072 multiply-adds",
+    kind: "library",
+    tuning: { unrolledFmas: 3072 },
+  },
+  {
+    name: "vec4, projection in 2 passes of 12 outputs",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, projectOutputs: 12 },
+  },
+  {
+    name: "vec4, projection in 3 passes of 8 outputs",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, projectOutputs: 8 },
+  },
+  {
+    name: "vec4, projection in 2 passes of 12 outputs, blocks of ≈3072",
+    kind: "library",
+    tuning: { unrolledFmas: 3072, projectOutputs: 12 },
+  },
+  {
+    name: "vec4 x / sums / g_φ, vec4 uniform loads of φ and g_p",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, vectorPhi: true, vectorGradP: true },
+  },
+  {
+    name: "vec4 x / sums / g_φ, scalar uniform loads of g_p (g_φ blocks)",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, vectorGradP: false },
+  },
+  {
+    name: "vec4 sums and g_φ, scalar x (the path for C % 4 ≠ 0)",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, vectorX: false },
+  },
+  {
+    name: "vec4 x and sums, scalar g_φ rows",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, vectorGradPhi: false },
+  },
+  {
+    name: "scalar loads (first blocked kernels), blocks of ≈1536 multiply-adds",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, ...SCALAR },
+  },
+  {
+    name: "scalar loads, blocks of ≈768 multiply-adds",
+    kind: "library",
+    tuning: { unrolledFmas: 768, ...SCALAR },
+  },
+  {
+    name: "scalar loads, blocks of ≈3072 multiply-adds",
+    kind: "library",
+    tuning: { unrolledFmas: 3072, ...SCALAR },
+  },
   {
     name: "per-token loop, φ read by every invocation (forward only)",
     kind: "per token",
@@ -100,6 +175,8 @@ export interface CoefficientVariantRow {
   T: number;
   /** Median time per call. */
   ms: number;
+  /** Fastest sample's time per call (the least disturbed by other load). */
+  minMs: number;
   /** True for the library's kernels, the baseline of their pass and width. */
   baseline: boolean;
   /** True for the kernels before issue 11. */
@@ -311,15 +388,19 @@ async function perTokenRecorder(
     });
 }
 
-/** Runs `record` with the library's block size set to `fmas`. */
-function withBlocks(fmas: number, record: Recorder): Recorder {
+/** Runs `record` with the library's tuning changed by `tuning`. */
+function withTuning(
+  tuning: Partial<CoefficientTuning>,
+  record: Recorder,
+): Recorder {
   return async (enc) => {
-    const keep = coefficientTuning.unrolledFmas;
-    coefficientTuning.unrolledFmas = fmas;
+    const keep = { ...coefficientTuning };
+    Object.assign(coefficientTuning, tuning);
     try {
       await record(enc);
     } finally {
-      coefficientTuning.unrolledFmas = keep;
+      delete coefficientTuning.sources;
+      Object.assign(coefficientTuning, keep);
     }
   };
 }
@@ -332,6 +413,8 @@ function withBlocks(fmas: number, record: Recorder): Recorder {
  * @param sizes Sizes of the run.
  * @param log Progress lines.
  * @param match Only variants whose name matches (the library's always runs).
+ * @param widths The widths to run (default: the training width and the
+ *   report's).
  * @returns One row per variant, pass and width.
  */
 export async function runCoefficientVariants(
@@ -339,6 +422,7 @@ export async function runCoefficientVariants(
   sizes: BenchSizes,
   log: (line: string) => void = () => {},
   match?: RegExp,
+  widths: readonly number[] = [64, ...WIDTHS],
 ): Promise<CoefficientVariantRow[]> {
   const rows: CoefficientVariantRow[] = [];
   const plan = {
@@ -350,7 +434,7 @@ export async function runCoefficientVariants(
   const mine = VARIANTS.filter((v, i) =>
     i === 0 || !match || match.test(v.name)
   );
-  for (const C of [64, ...WIDTHS]) {
+  for (const C of widths) {
     const n = N, T = tokensOf(sizes, C), k = Math.min(T, 8), nc = n * C;
     const opts = { n, C, T, iterations: ITERATIONS };
     const s = new BufferSet(env);
@@ -396,8 +480,8 @@ export async function runCoefficientVariants(
         for (const v of mine) {
           let record: Recorder | undefined;
           if (v.kind === "library") {
-            record = withBlocks(
-              v.fmas!,
+            record = withTuning(
+              v.tuning ?? {},
               pass === "forward" ? library : libraryBackward,
             );
           } else if (v.kind === "tiled") {
@@ -436,6 +520,7 @@ export async function runCoefficientVariants(
             C,
             T,
             ms: timings[i].ms,
+            minMs: Math.min(...timings[i].samples),
             baseline: w.v === VARIANTS[0],
             before: w.v.kind === "tiled",
             check,
@@ -463,6 +548,7 @@ if (import.meta.main) {
     benchSizes(env.adapter),
     console.error,
     Deno.args[0] ? new RegExp(Deno.args[0]) : undefined,
+    Deno.args[1] ? Deno.args[1].split(",").map(Number) : undefined,
   );
   console.table(rows.map((r) => ({
     variant: r.name,

@@ -11,22 +11,43 @@
 // registers. The loops marked `@unroll` are unrolled by the host, so every
 // g_p index is a constant: one uniform load for the whole workgroup (see
 // coefficients_project.wgsl), while the invocations read neighbouring
-// elements of each token's row of x. The sums are blocked: a sub-block's
+// elements of each token's row of x (g_p read GPW values per load, host-set:
+// it starts at a multiple of 4 in the scratch row). The sums are blocked: a sub-block's
 // partial sum (GP_TC tokens) is added to the running total, in order.
 // Tokens past `tokens` (a short last block) contribute zeros: their x values
-// are replaced by 0 with select(). No workgroup memory, no barrier.
-// Assembled as this file alone; the host sets N, GP_WG, GP_TB and GP_TC and
-// unrolls.
+// are replaced by 0 with select(). No workgroup memory, no barrier. g_φ
+// rows are read and written GW values at a time (vec4 when K % 4 == 0,
+// i.e. n even; host-set).
+// Assembled as this file alone; the host sets N, GP_WG, GP_TB, GP_TC, the
+// scratch layout and GW, and unrolls.
 //
 // Per token, in elements: reads nC (x, once over all workgroups) +
 // K · nC / GP_WG (g_p); writes nothing per token (nC·K per block).
 
 /** Element type of the streams: f32, or f16 when the host enables it. */
 alias XT = f32;
+// @vector GW begin
+/** Values per access of g_φ: 1, or 4 when K % 4 == 0 (host-set). */
+const GW: u32 = 1u;
+alias GV = f32;
+fn gv_pack(s: array<f32, GW>) -> GV { return s[0]; }
+// @vector GW end
+// @vector GPW begin
+/** Values per uniform load of g_p: 1, or 4 (host-set). */
+const GPW: u32 = 1u;
+alias GPV = f32;
+fn gpv_at(v: GPV, e: u32) -> f32 { return v; }
+// @vector GPW end
 
 /** Streams n (host-set). */
 const N: u32 = 4u;
 const K: u32 = N * N + 2u * N;
+/** vec4 that hold K values. */
+const KQ: u32 = (K + 3u) / 4u;
+/** Accesses of a g_φ row. */
+const GQ: u32 = K / GW;
+/** Loads of g_p per token (K padded to KQ vec4). */
+const GPQ: u32 = KQ * 4u / GPW;
 /** Rows of g_φ (invocations) per workgroup (host-set). */
 const GP_WG: u32 = 32u;
 /** Tokens per block (host-set; a multiple of GP_TC). */
@@ -35,8 +56,10 @@ const GP_TB: u32 = 64u;
 const GP_TC: u32 = 32u;
 /** Sub-blocks per block. */
 const GP_SB: u32 = GP_TB / GP_TC;
-/** Row length of `scratch`: 2K + 4 rounded up to a multiple of 8. */
-const SCRATCH_W: u32 = 56u; // set by the host (n = 4)
+/** Row length of `scratch` (host-set; a multiple of 8). */
+const SCRATCH_W: u32 = 56u;
+/** Offset of g_p in a scratch row (host-set; a multiple of 4). */
+const G_OFF: u32 = 28u;
 
 struct GradPhiParams {
   /** Tokens of this block (at most GP_TB). */
@@ -50,10 +73,13 @@ struct GradPhiParams {
 @group(0) @binding(0) var<uniform> params: GradPhiParams;
 /** Residual states of the block's tokens, [tokens, n, C]. */
 @group(0) @binding(1) var<storage, read> x: array<XT>;
-/** Backward scratch of the block's tokens; g_p at columns K + 3 … 2K + 2. */
-@group(0) @binding(2) var<storage, read> scratch: array<f32>;
-/** g_φ, [nC, K]. */
-@group(0) @binding(3) var<storage, read_write> g_phi: array<f32>;
+/**
+ * Backward scratch of the block's tokens, [tokens, SCRATCH_W], GPW values
+ * per element; g_p from G_OFF (K values padded to KQ vec4).
+ */
+@group(0) @binding(2) var<storage, read> scratch: array<GPV>;
+/** g_φ, [nC, K], GW values per element. */
+@group(0) @binding(3) var<storage, read_write> g_phi: array<GV>;
 
 @compute @workgroup_size(GP_WG)
 fn coefficients_grad_phi(
@@ -66,17 +92,22 @@ fn coefficients_grad_phi(
   let a_in = (wg.x + wg.y * nwg.x) * GP_WG + w;
   // Rows past nC compute on the last row (loads in bounds) and store nothing.
   let a = min(a_in, nc - 1u);
-  var acc: array<f32, K>;
+  var acc: array<f32, KQ * 4u>;
   // @unroll
   for (var sb = 0u; sb < GP_SB; sb++) {
-    var part = array<f32, K>(); // explicit: zeroed on every sub-block
+    var part = array<f32, KQ * 4u>(); // explicit: zeroed on every sub-block
     // @unroll
     for (var tu = 0u; tu < GP_TC; tu++) {
       let j = sb * GP_TC + tu;
       let v = select(0.0, f32(x[min(j, tokens - 1u) * nc + a]), j < tokens);
       // @unroll
-      for (var ku = 0u; ku < K; ku++) {
-        part[ku] = fma(v, scratch[j * SCRATCH_W + K + 3u + ku], part[ku]);
+      for (var qu = 0u; qu < GPQ; qu++) {
+        let g = scratch[(j * SCRATCH_W + G_OFF) / GPW + qu];
+        // @unroll
+        for (var pe = 0u; pe < GPW; pe++) {
+          let ku = qu * GPW + pe;
+          part[ku] = fma(v, gpv_at(g, pe), part[ku]);
+        }
       }
     }
     // @unroll
@@ -86,13 +117,18 @@ fn coefficients_grad_phi(
   }
   if (a_in < nc) {
     // @unroll
-    for (var ku = 0u; ku < K; ku++) {
-      let idx = a * K + ku;
-      var s = acc[ku];
-      if (params.accumulate != 0u) {
-        s += g_phi[idx];
+    for (var gq = 0u; gq < GQ; gq++) {
+      let idx = a * GQ + gq;
+      var s: array<f32, GW>;
+      // @unroll
+      for (var eu = 0u; eu < GW; eu++) {
+        s[eu] = acc[gq * GW + eu];
       }
-      g_phi[idx] = s;
+      var o = gv_pack(s);
+      if (params.accumulate != 0u) {
+        o += g_phi[idx];
+      }
+      g_phi[idx] = o;
     }
   }
 }

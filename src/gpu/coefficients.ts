@@ -72,9 +72,12 @@ import { streamValues } from "./_streams.ts";
 import {
   cachedSource,
   f32Bits,
+  foldConstants,
+  inlineAccessors,
   unrollLoops,
   withConstants,
   withPrecision,
+  withVectorWidth,
 } from "./specialize.ts";
 import {
   alphaBindings,
@@ -101,17 +104,57 @@ const CO_WG = 64;
 const GP_WG = 32;
 /** Tokens per sub-block of the blocked `g_φ` sums (`GP_TC`). */
 const GP_TC = 32;
+/** Tuning of the coefficient block kernels; see {@linkcode coefficientTuning}. */
+export interface CoefficientTuning {
+  /**
+   * The multiply-adds per invocation that an unrolled block aims at; blocks
+   * of `φ` rows (or of tokens, for `g_φ`) hold about this many divided by
+   * `K`.
+   */
+  unrolledFmas: number;
+  /**
+   * Outputs of the projection summed per pass over a block of `φ` rows
+   * (`x` is read once per pass); `K` when 0 or not a divisor of `K`.
+   */
+  projectOutputs: number;
+  /** Read and write `x` and `g_x` as vec4 when `C % 4 == 0`. */
+  vectorX: boolean;
+  /**
+   * Read `φ` as vec4, one uniform load for 4 values, when `K % 4 == 0` and
+   * the projection's outputs per pass are a multiple of 4.
+   */
+  vectorPhi: boolean;
+  /** Read `g_p` in the `g_φ` blocks as vec4, one uniform load for 4 values. */
+  vectorGradP: boolean;
+  /** Read and write rows of `g_φ` as vec4 when `K % 4 == 0` (`n` even). */
+  vectorGradPhi: boolean;
+  /**
+   * Other sources of the block kernels (bench variants), with a tag for the
+   * pipeline cache; each must keep the bindings, constants and loop bounds
+   * of the library's kernel it replaces.
+   */
+  sources?: {
+    tag: string;
+    project?: string;
+    gradX?: string;
+    gradPhi?: string;
+  };
+}
+
 /**
- * Tuning of the block kernels. `unrolledFmas`: the multiply-adds per
- * invocation that an unrolled block aims at; blocks of `φ` rows (or of
- * tokens, for `g_φ`) hold about this many divided by `K`. Larger blocks
- * mean fewer launches and fewer passes over the running sums, but longer
- * shaders to compile (measured on lavapipe: 768, 1536 and 3072 in
- * bench/coefficient_variants.ts). Internal: the bench changes it to time
- * variants; pipelines are cached by the resulting block sizes.
+ * Tuning of the block kernels. Larger blocks mean fewer launches and fewer
+ * passes over the running sums, but longer shaders to compile (measured on
+ * lavapipe in bench/coefficient_variants.ts, with the vec4 switches).
+ * Internal: the bench changes it to time variants; pipelines are cached by
+ * the resulting block sizes, widths and sources.
  */
-export const coefficientTuning: { unrolledFmas: number } = {
+export const coefficientTuning: CoefficientTuning = {
   unrolledFmas: 1536,
+  projectOutputs: 0,
+  vectorX: true,
+  vectorPhi: false,
+  vectorGradP: true,
+  vectorGradPhi: true,
 };
 
 /**
@@ -160,6 +203,15 @@ function gradPhiBlockTokens(gpu: MhcGpu, c: CoefConfig): number {
     step = step * q / gcd(step, q);
   }
   return blockOf(step, c.K);
+}
+
+/**
+ * Channels per load of `x` and `g_x` in the block kernels: 4 when `C` is a
+ * multiple of 4 (every row of `x`, and every block of `φ` rows, then starts
+ * on a vec4), else 1.
+ */
+function xWidth(c: CoefConfig): 1 | 4 {
+  return coefficientTuning.vectorX && c.C % 4 === 0 ? 4 : 1;
 }
 
 /** A buffer reference `delta` bytes further into the same buffer. */
@@ -230,8 +282,9 @@ export interface MhcCoefficientsBuffers {
   hRes: BufferRef;
   /**
    * Receives what the backward needs: {@linkcode mhcCoefficientsSavedBytes}
-   * bytes, rows of `2K + 1` rounded up to a multiple of 8 f32s: per token the
-   * logits `h` (K), `1/r`, the projection `p = v·φ` (K), then padding.
+   * bytes, one row of a multiple of 8 f32s per token: the logits `h` (K),
+   * `1/r`, the projection `p = v·φ` (K, from a multiple of 4), `Σv²`, and
+   * padding.
    */
   saved: BufferRef;
 }
@@ -309,17 +362,41 @@ function coefConfig(
   };
 }
 
-/** Row length in f32s of `saved`: `2K + 1` rounded up to a multiple of 8. */
+const up = (v: number, m: number) => Math.ceil(v / m) * m;
+
+/**
+ * Layout of a row of `saved` (f32 offsets): the logits at 0, `1/r` at `K`,
+ * `p` from `pOff` (a multiple of 4, `K` values padded to whole vec4), `Σv²`
+ * at `sqOff` (a multiple of 4); `width` a multiple of 8.
+ */
+function savedLayout(
+  K: number,
+): { pOff: number; sqOff: number; width: number } {
+  const pOff = up(K + 1, 4), sqOff = pOff + up(K, 4);
+  return { pOff, sqOff, width: up(sqOff + 1, 8) };
+}
+
+/** Row length in f32s of `saved`. */
 function savedWidth(K: number): number {
-  return Math.ceil((2 * K + 1) / 8) * 8;
+  return savedLayout(K).width;
 }
 
 /**
- * Row length in f32s of the backward scratch: `2K + 4` rounded up to 8 (the
- * same as `2K + 3` rounded up, `2K + 3` being odd).
+ * Layout of a backward scratch row (f32 offsets): `g_h` at 0, the three α
+ * partial sums at `K`, `g_p` from `gOff` (a multiple of 4, `K` values padded
+ * to whole vec4), the coefficient of `v` at `coefOff`; `width` a multiple of
+ * 8.
  */
+function scratchLayout(
+  K: number,
+): { gOff: number; coefOff: number; width: number } {
+  const gOff = up(K + 3, 4), coefOff = gOff + up(K, 4);
+  return { gOff, coefOff, width: up(coefOff + 1, 8) };
+}
+
+/** Row length in f32s of the backward scratch. */
 function scratchWidth(K: number): number {
-  return Math.ceil((2 * K + 4) / 8) * 8;
+  return scratchLayout(K).width;
 }
 
 function checkNT(options: { n: number; T: number }): { K: number; T: number } {
@@ -331,9 +408,11 @@ function checkNT(options: { n: number; T: number }): { K: number; T: number } {
 
 /**
  * Bytes of the `saved` buffer that {@linkcode encodeMhcCoefficients} writes
- * and {@linkcode encodeMhcCoefficientsBackward} reads: `T` rows of `2K + 1`
- * f32s (the logits, `1/r` and the projection `v·φ`) rounded up to a
- * multiple of 8 (`K = n² + 2n`), so that chunks of tokens stay aligned.
+ * and {@linkcode encodeMhcCoefficientsBackward} reads: `T` rows of f32s (the
+ * logits and `1/r`, `K + 1`, rounded up to a multiple of 4; the projection
+ * `v·φ`, `K` rounded up to a multiple of 4; `Σv²`), each row rounded up to a
+ * multiple of 8 (`K = n² + 2n`), so that chunks of tokens stay aligned and
+ * the kernels read `v·φ` as vec4.
  *
  * @param options Sizes `n` and `T`.
  * @returns The byte size.
@@ -356,8 +435,9 @@ export function mhcCoefficientsSavedBytes(
 
 /**
  * Bytes of the scratch buffer that {@linkcode encodeMhcCoefficientsBackward}
- * needs: `T` rows of `2K + 3` f32s rounded up to a multiple of 8
- * (`K = n² + 2n`).
+ * needs: `T` rows of f32s (per token `K + 3` partial sums rounded up to a
+ * multiple of 4, the `K` values of `g_p` rounded up to a multiple of 4, one
+ * coefficient), each row rounded up to a multiple of 8 (`K = n² + 2n`).
  *
  * @param options Sizes `n` and `T`.
  * @returns The byte size.
@@ -407,16 +487,31 @@ function blockPipeline(
   code: string,
   constants: Record<string, number>,
   loops: Record<string, number>,
+  vectors: Record<string, 1 | 4>,
 ): Promise<GPUComputePipeline> {
+  const tag = coefficientTuning.sources?.tag;
   const key = `coefficients|${name}|n=${c.n}|${c.precision}` +
-    Object.entries(constants).map(([k, v]) => `|${k}=${v}`).join("");
+    (tag ? `|src=${tag}` : "") +
+    Object.entries({ ...constants, ...vectors }).map(([k, v]) => `|${k}=${v}`)
+      .join("");
   return gpu.pipeline({
     label: name,
-    code: cachedSource(key, () =>
-      withPrecision(
-        unrollLoops(withConstants(code, constants), loops),
+    code: cachedSource(key, () => {
+      let src = withConstants(code, constants);
+      for (const [v, w] of Object.entries(vectors)) {
+        if (w === 4) src = withVectorWidth(src, v, w);
+      }
+      const widths = Object.fromEntries(
+        Object.entries(vectors).map(([v, w]) => [v, w]),
+      );
+      return withPrecision(
+        foldConstants(
+          inlineAccessors(unrollLoops(src, { ...loops, ...widths })),
+          { ...constants, ...loops, ...widths },
+        ),
         c.precision,
-      )),
+      );
+    }),
     entryPoint: name,
     key,
   });
@@ -431,13 +526,38 @@ async function pipelines(
   const { n, K } = c;
   const rows = phiBlockRows(gpu, c);
   const ch = blockTerms(n);
+  const t = coefficientTuning;
+  const XW = xWidth(c);
+  const KQ = Math.ceil(K / 4);
+  const KG = K % t.projectOutputs === 0 ? t.projectOutputs : K;
+  const PW = t.vectorPhi && KG % 4 === 0 ? 4 : 1;
+  const saved = savedLayout(K), scratch = scratchLayout(K);
   const project = blockPipeline(
     gpu,
     c,
     "coefficients_project",
-    coefficientsProjectWgsl,
-    { N: n, CO_WG, CO_CB: rows, CO_CH: ch, SAVED_W: savedWidth(K) },
-    { K, CO_SB: rows / ch, CO_CH: ch },
+    t.sources?.project ?? coefficientsProjectWgsl,
+    {
+      N: n,
+      CO_WG,
+      CO_CB: rows,
+      CO_CH: ch,
+      SAVED_W: saved.width,
+      P_OFF: saved.pOff,
+      SQ_OFF: saved.sqOff,
+      ...(t.sources?.project ? {} : { CO_KG: KG }),
+    },
+    {
+      K,
+      KQ,
+      CO_SB: rows / ch,
+      CO_CH: ch,
+      CO_CQ: ch / XW,
+      CO_KG: KG,
+      CO_GN: K / KG,
+      CO_PQ: KG / PW,
+    },
+    { XW, PW },
   );
   const entryPoint = backward
     ? "coefficients_backward"
@@ -452,8 +572,15 @@ async function pipelines(
         withConstants(sinkhornCoreWgsl + body + alphaSourceWgsl(v.alpha), {
           N: n,
           CO_WG,
-          SAVED_W: savedWidth(K),
-          ...(backward ? { SCRATCH_W: scratchWidth(K) } : {}),
+          SAVED_W: saved.width,
+          P_OFF: saved.pOff,
+          ...(backward
+            ? {
+              SCRATCH_W: scratch.width,
+              G_OFF: scratch.gOff,
+              COEF_OFF: scratch.coefOff,
+            }
+            : { SQ_OFF: saved.sqOff }),
         }),
     ),
     entryPoint,
@@ -468,27 +595,47 @@ async function pipelines(
     };
   }
   const tokens = gradPhiBlockTokens(gpu, c);
+  const GW = t.vectorGradPhi && K % 4 === 0 ? 4 : 1;
+  const GPW = t.vectorGradP ? 4 : 1;
   const gradX = blockPipeline(
     gpu,
     c,
     "coefficients_grad_x",
-    coefficientsGradXWgsl,
+    t.sources?.gradX ?? coefficientsGradXWgsl,
     {
       N: n,
       CO_WG,
       CO_CB: rows,
       CB_ACCUMULATE: v.accumulate ? 1 : 0,
-      SCRATCH_W: scratchWidth(K),
+      SCRATCH_W: scratch.width,
+      G_OFF: scratch.gOff,
+      COEF_OFF: scratch.coefOff,
     },
-    { K, CO_CB: rows },
+    { K, KQ, CO_CB: rows, CO_CQ: rows / XW, CB_PQ: K / PW },
+    { XW, PW },
   );
   const gradPhi = blockPipeline(
     gpu,
     c,
     "coefficients_grad_phi",
-    coefficientsGradPhiWgsl,
-    { N: n, GP_WG, GP_TB: tokens, GP_TC, SCRATCH_W: scratchWidth(K) },
-    { K, GP_SB: tokens / GP_TC, GP_TC },
+    t.sources?.gradPhi ?? coefficientsGradPhiWgsl,
+    {
+      N: n,
+      GP_WG,
+      GP_TB: tokens,
+      GP_TC,
+      SCRATCH_W: scratch.width,
+      G_OFF: scratch.gOff,
+    },
+    {
+      K,
+      KQ,
+      GQ: K / GW,
+      GPQ: KQ * 4 / GPW,
+      GP_SB: tokens / GP_TC,
+      GP_TC,
+    },
+    { GW, GPW },
   );
   const sums = gpu.pipeline({
     label: "column_sums",

@@ -277,3 +277,168 @@ export function unrollLoops(
   }
   return lines.join("\n");
 }
+
+/**
+ * Returns `code` with the block between `// @vector NAME begin` and
+ * `// @vector NAME end` set to a width of 4 or left scalar. The block holds
+ * valid scalar defaults: `const NAME: u32 = 1u;`, aliases `alias A = T;`,
+ * and helpers whose body is `return v;` (component `e` of `v`) or
+ * `return s[0];` (pack an `array<f32, NAME>`). For width 4 the constant
+ * becomes `4u`, each alias `vec4<T>`, `return v;` becomes `return v[e];`
+ * and `return s[0];` becomes `return vec4(s[0], s[1], s[2], s[3]);`.
+ * Line numbers are kept. Internal.
+ *
+ * @param code WGSL source with the block.
+ * @param name The block's constant, e.g. `XW`.
+ * @param width 1 (unchanged) or 4.
+ * @returns The specialised source.
+ * @throws {Error} When the block is missing.
+ */
+export function withVectorWidth(
+  code: string,
+  name: string,
+  width: 1 | 4,
+): string {
+  const lines = code.split("\n");
+  const b = lines.findIndex((l) => l.trim() === `// @vector ${name} begin`);
+  const e = lines.findIndex((l) => l.trim() === `// @vector ${name} end`);
+  if (b < 0 || e < b) {
+    throw new Error(`kernel has no "// @vector ${name} begin … end" block`);
+  }
+  if (width === 1) return code;
+  for (let i = b + 1; i < e; i++) {
+    lines[i] = lines[i]
+      .replace(`const ${name}: u32 = 1u;`, `const ${name}: u32 = 4u;`)
+      .replace(/^alias (\w+) = (.+);$/, "alias $1 = vec4<$2>;")
+      .replace("{ return v; }", "{ return v[e]; }")
+      .replace("{ return s[0]; }", "{ return vec4(s[0], s[1], s[2], s[3]); }");
+  }
+  return lines.join("\n");
+}
+
+/** `fn name(v: T, e: u32) -> f32 { return BODY; }`: a component accessor. */
+const ACCESSOR =
+  /^fn (\w+)\((\w+): [^,()]+, (\w+): u32\) -> f32 \{ return (.+); \}$/gm;
+/** `fn name(s: array<f32, W>) -> T { return BODY; }`: a packer. */
+const PACKER =
+  /^fn (\w+)\((\w+): array<f32, \w+>\) -> [\w<>]+ \{ return (.+); \}$/gm;
+
+/**
+ * Returns `code` with every call of its one-line component accessors and
+ * packers (the helpers of a `// @vector` block, see `withVectorWidth`)
+ * replaced by the helper's body, where the call's arguments are an
+ * identifier and, for an accessor, a literal index (as after
+ * `unrollLoops`). The helpers stay defined. A shader compiler then has no
+ * calls to inline: on lavapipe, thousands of such calls in an unrolled
+ * kernel made its compilation several times slower. Internal.
+ *
+ * @param code WGSL source.
+ * @returns The source with those calls inlined.
+ */
+export function inlineAccessors(code: string): string {
+  let out = code;
+  for (const [, name, v, e, body] of code.matchAll(ACCESSOR)) {
+    const call = new RegExp(`\\b${name}\\((\\w+), (\\d+u)\\)`, "g");
+    out = out.replace(
+      call,
+      (_, id: string, idx: string) =>
+        "(" + body.replace(new RegExp(`\\b${v}\\b`, "g"), id)
+          .replace(new RegExp(`\\b${e}\\b`, "g"), idx) +
+        ")",
+    );
+  }
+  for (const [, name, v, body] of code.matchAll(PACKER)) {
+    const call = new RegExp(`\\b${name}\\((\\w+)\\)`, "g");
+    out = out.replace(
+      call,
+      (_, id: string) =>
+        "(" + body.replace(new RegExp(`\\b${v}\\b`, "g"), id) + ")",
+    );
+  }
+  return out;
+}
+
+const FOLD_STEPS: [RegExp, (a: number, b: number) => number][] = [
+  // a * b, a / b, a % b: not right after another * / % (left to right).
+  [
+    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \* (\d+)u\b/g,
+    (a, b) => a * b,
+  ],
+  [
+    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \/ (\d+)u\b/g,
+    (a, b) => Math.floor(a / b),
+  ],
+  [
+    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u % (\d+)u\b/g,
+    (a, b) => a % b,
+  ],
+];
+
+/**
+ * Returns `code` with the named `u32` constants replaced by their values
+ * outside their declarations, literal `let`s replaced by their value in
+ * their block, and the arithmetic of `u32` literals that this
+ * and `unrollLoops` leave behind folded: `2u * 4u + 3u` becomes `11u`. Only
+ * `*`, `/`, `%` and `+` between two literals are folded, and only where
+ * WGSL's precedence and left-to-right order give the same value, so the
+ * meaning is unchanged. A shader compiler then parses one literal where the
+ * unrolled source had a tree of expressions: on lavapipe, parsing and
+ * validating the unrolled coefficient kernels took seconds. Internal.
+ *
+ * @param code WGSL source.
+ * @param values Constant name → non-negative integer value; only the
+ *   names that `code` declares as `const NAME: u32` are replaced.
+ * @returns The folded source.
+ */
+export function foldConstants(
+  code: string,
+  values: Record<string, number>,
+): string {
+  const names = Object.keys(values).filter((k) =>
+    Number.isInteger(values[k]) && values[k] >= 0 &&
+    new RegExp(`^\\s*const ${k}: u32 =`, "m").test(code)
+  );
+  const name = names.length
+    ? new RegExp(`(?<!\\.)\\b(${names.join("|")})\\b`, "g")
+    : null;
+  // Literal lets of the enclosing blocks: depth → name → literal.
+  const scopes: Map<string, string>[] = [new Map()];
+  const out: string[] = [];
+  for (const line of code.split("\n")) {
+    if (/^\s*(const|override|alias|\/\/|\*|\/\*\*)/.test(line)) {
+      out.push(line);
+      continue;
+    }
+    let l = name ? line.replace(name, (k) => `${values[k]}u`) : line;
+    for (const scope of scopes) {
+      for (const [k, v] of scope) {
+        l = l.replace(new RegExp(`(?<![.\\w])${k}\\b(?!\\s*:)`, "g"), v);
+      }
+    }
+    for (let changed = true; changed;) {
+      const before = l;
+      for (const [re, f] of FOLD_STEPS) {
+        l = l.replace(re, (_, a, b) => `${f(Number(a), Number(b))}u`);
+      }
+      // a + b: neither side bound tighter, and no - or * / % before it.
+      l = l.replace(
+        /(?<![-*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \+ (\d+)u\b(?!\s*[*/%])/g,
+        (_, a, b) => `${Number(a) + Number(b)}u`,
+      );
+      // (a) → a, unless it is a call's argument list.
+      l = l.replace(/(?<![\w\]])\((\d+u)\)/g, "$1");
+      changed = l !== before;
+    }
+    const let_ = /^\s*let (\w+) = (\d+u);$/.exec(l);
+    if (let_) {
+      scopes[scopes.length - 1].set(let_[1], let_[2]);
+      continue;
+    }
+    for (const ch of l) {
+      if (ch === "{") scopes.push(new Map());
+      if (ch === "}" && scopes.length > 1) scopes.pop();
+    }
+    out.push(l);
+  }
+  return out.join("\n");
+}

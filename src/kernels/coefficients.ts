@@ -35,8 +35,12 @@ struct CoefParams {
 const K: u32 = N * N + 2u * N;
 /** Tokens (invocations) per workgroup (host-set). */
 const CO_WG: u32 = 64u;
-/** Row length of \`saved\`: 2K + 1 rounded up to a multiple of 8. */
-const SAVED_W: u32 = 48u; // set by the host (n = 4)
+/** Row length of \`saved\` (host-set; a multiple of 8). */
+const SAVED_W: u32 = 56u;
+/** Offset of p in a row of \`saved\` (host-set). */
+const P_OFF: u32 = 28u;
+/** Offset of Σ v² in a row of \`saved\` (host-set). */
+const SQ_OFF: u32 = 52u;
 /** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
 const ALPHA_BINDING: u32 = 6u;
 
@@ -51,8 +55,9 @@ const ALPHA_BINDING: u32 = 6u;
 @group(0) @binding(4) var<storage, read_write> h_res: array<f32>;
 /**
  * Per token [SAVED_W]: the logits h (K, written here), 1/r (written here),
- * the projection p (K) and Σ v² (from the projection blocks), padding (rows
- * of a multiple of 8 floats keep token chunks aligned).
+ * the projection p (K, from P_OFF) and Σ v² (at SQ_OFF) from the projection
+ * blocks, padding (rows of a multiple of 8 floats keep token chunks
+ * aligned).
  */
 @group(0) @binding(5) var<storage, read_write> saved: array<f32>;
 
@@ -83,11 +88,11 @@ fn coefficients_forward(
   let t_in = (wg.x + wg.y * nwg.x) * CO_WG + w;
   let t = min(t_in, tokens - 1u); // past the end: compute, store nothing
   let sr = t * SAVED_W;
-  let ir = inverseSqrt(saved[sr + 2u * K + 1u] / f32(params.nc) + params.norm_eps);
+  let ir = inverseSqrt(saved[sr + SQ_OFF] / f32(params.nc) + params.norm_eps);
   let alphas = site_alphas();
   var h: array<f32, K>;
   for (var k = 0u; k < K; k++) {
-    h[k] = co_alpha(alphas, k) * (saved[sr + K + 1u + k] * ir) + bias[k];
+    h[k] = co_alpha(alphas, k) * (saved[sr + P_OFF + k] * ir) + bias[k];
   }
   var l: SkMat;
   for (var q = 0u; q < NN; q++) {

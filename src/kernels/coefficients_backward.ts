@@ -13,7 +13,8 @@ export const coefficientsBackwardWgsl: string = `// Copyright 2026 the @birkhoff
 //      g_h·α·(1/r), the sum Σ_k g_h·α·p (gradient of 1/r) and the sums
 //      Σ_k g_h·p·(1/r) per segment (gradients of the α);
 // and writes them to the token's scratch row: g_h (K), the three α partial
-// sums, g_p (K), and the coefficient of v in g_x, −(Σ_k g_h·α·p)·(1/r)³/nC.
+// sums, g_p (K, from G_OFF), and the coefficient of v in g_x,
+// −(Σ_k g_h·α·p)·(1/r)³/nC (at COEF_OFF).
 // coefficients_grad_x.wgsl then forms g_x = φ·g_p + coef·v, and
 // coefficients_grad_phi.wgsl / column_sums.wgsl sum the parameter
 // gradients over tokens in a fixed order (deterministic, no atomics).
@@ -43,15 +44,21 @@ struct CoefBackParams {
 const K: u32 = N * N + 2u * N;
 /** Tokens (invocations) per workgroup (host-set). */
 const CO_WG: u32 = 64u;
-/** Row length of \`saved\`: 2K + 1 rounded up to a multiple of 8. */
-const SAVED_W: u32 = 48u; // set by the host (n = 4)
-/** Row length of \`scratch\`: 2K + 4 rounded up to a multiple of 8. */
-const SCRATCH_W: u32 = 56u; // set by the host (n = 4)
+/** Row length of \`saved\` (host-set; a multiple of 8). */
+const SAVED_W: u32 = 56u;
+/** Offset of p in a row of \`saved\` (host-set). */
+const P_OFF: u32 = 28u;
+/** Row length of \`scratch\` (host-set; a multiple of 8). */
+const SCRATCH_W: u32 = 56u;
+/** Offset of g_p in a scratch row (host-set). */
+const G_OFF: u32 = 28u;
+/** Offset of the coefficient of v in a scratch row (host-set). */
+const COEF_OFF: u32 = 52u;
 /** Binding of the α buffer, when alphas_buffer.wgsl is appended. */
 const ALPHA_BINDING: u32 = 6u;
 
 @group(0) @binding(0) var<uniform> params: CoefBackParams;
-/** Saved by the forward, [T, SAVED_W]: the logits h (K), 1/r, p (K). */
+/** Saved by the forward, [T, SAVED_W]: the logits h (K), 1/r, p (K, from P_OFF). */
 @group(0) @binding(1) var<storage, read> saved: array<f32>;
 /** Upstream gradient of H_pre, [T, n]. */
 @group(0) @binding(2) var<storage, read> g_pre: array<f32>;
@@ -61,8 +68,8 @@ const ALPHA_BINDING: u32 = 6u;
 @group(0) @binding(4) var<storage, read> g_res: array<f32>;
 /**
  * Scratch, [T, SCRATCH_W]: per token g_h (K), the α partial sums Σ g_h·m
- * over the pre, post and res segments (3), g_p (K), the coefficient of v in
- * g_x (1), then padding.
+ * over the pre, post and res segments (3), g_p (K, from G_OFF), the
+ * coefficient of v in g_x (at COEF_OFF), padding.
  */
 @group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
 
@@ -113,7 +120,7 @@ fn coefficients_backward(
     } else {
       gh[k] = gl[k - 2u * N];
     }
-    let pk = saved[sr + K + 1u + k];
+    let pk = saved[sr + P_OFF + k];
     let gm = gh[k] * cb_alpha(alphas, k);
     gp[k] = gm * ir;
     r.x += gm * pk; // → gradient of 1/r
@@ -130,12 +137,12 @@ fn coefficients_backward(
     let row = t * SCRATCH_W;
     for (var k = 0u; k < K; k++) {
       scratch[row + k] = gh[k];
-      scratch[row + K + 3u + k] = gp[k];
+      scratch[row + G_OFF + k] = gp[k];
     }
     scratch[row + K] = r.y;
     scratch[row + K + 1u] = r.z;
     scratch[row + K + 2u] = r.w;
-    scratch[row + 2u * K + 3u] = -r.x * ir * ir * ir / f32(params.nc);
+    scratch[row + COEF_OFF] = -r.x * ir * ir * ir / f32(params.nc);
   }
 }
 `;

@@ -1,0 +1,105 @@
+// Copyright 2026 the @birkhoff/mhc authors. MIT license.
+//
+// Bench copy (issue 11, bench/coefficient_variants.ts): the library kernel
+// as it was before the vec4 rewrite (scalar loads of x and of the running
+// sums), with only the offsets of p and Σ v² in `saved` (g_p and coef in
+// the scratch) moved to the library's current row layout (host-set).
+//
+// g_φ[a, k] = Σ_t v_t[a] · g_p[t, k]: the φ gradient of the mHC coefficient
+// pass, a tall outer-product sum ([nC, T] × [T, K]), summed over tokens in a
+// fixed order (deterministic, no atomics). One block of at most GP_TB
+// tokens per dispatch: the host binds the block's x rows and scratch rows
+// and dispatches the blocks in token order; each adds its sums to g_φ (the
+// first block overwrites it).
+//
+// One invocation per row a of g_φ (GP_WG per workgroup), its K sums in
+// registers. The loops marked `@unroll` are unrolled by the host, so every
+// g_p index is a constant: one uniform load for the whole workgroup (see
+// coefficients_project.wgsl), while the invocations read neighbouring
+// elements of each token's row of x. The sums are blocked: a sub-block's
+// partial sum (GP_TC tokens) is added to the running total, in order.
+// Tokens past `tokens` (a short last block) contribute zeros: their x values
+// are replaced by 0 with select(). No workgroup memory, no barrier.
+// Assembled as this file alone; the host sets N, GP_WG, GP_TB and GP_TC and
+// unrolls.
+//
+// Per token, in elements: reads nC (x, once over all workgroups) +
+// K · nC / GP_WG (g_p); writes nothing per token (nC·K per block).
+
+/** Element type of the streams: f32, or f16 when the host enables it. */
+alias XT = f32;
+
+/** Streams n (host-set). */
+const N: u32 = 4u;
+const K: u32 = N * N + 2u * N;
+/** Rows of g_φ (invocations) per workgroup (host-set). */
+const GP_WG: u32 = 32u;
+/** Tokens per block (host-set; a multiple of GP_TC). */
+const GP_TB: u32 = 64u;
+/** Tokens per sub-block of the blocked sums (host-set). */
+const GP_TC: u32 = 32u;
+/** Sub-blocks per block. */
+const GP_SB: u32 = GP_TB / GP_TC;
+/** Row length of `scratch`: 2K + 4 rounded up to a multiple of 8. */
+const SCRATCH_W: u32 = 56u; // set by the host (n = 4)
+/** Offset of g_p in a scratch row (host-set). */
+const G_OFF: u32 = 28u;
+
+struct GradPhiParams {
+  /** Tokens of this block (at most GP_TB). */
+  tokens: u32,
+  /** n·C. */
+  nc: u32,
+  /** 1: add to g_φ (a later block); 0: overwrite it. */
+  accumulate: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: GradPhiParams;
+/** Residual states of the block's tokens, [tokens, n, C]. */
+@group(0) @binding(1) var<storage, read> x: array<XT>;
+/** Backward scratch of the block's tokens; g_p at columns K + 3 … 2K + 2. */
+@group(0) @binding(2) var<storage, read> scratch: array<f32>;
+/** g_φ, [nC, K]. */
+@group(0) @binding(3) var<storage, read_write> g_phi: array<f32>;
+
+@compute @workgroup_size(GP_WG)
+fn coefficients_grad_phi(
+  @builtin(local_invocation_index) w: u32,
+  @builtin(workgroup_id) wg: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let nc = params.nc;
+  let tokens = params.tokens;
+  let a_in = (wg.x + wg.y * nwg.x) * GP_WG + w;
+  // Rows past nC compute on the last row (loads in bounds) and store nothing.
+  let a = min(a_in, nc - 1u);
+  var acc: array<f32, K>;
+  // @unroll
+  for (var sb = 0u; sb < GP_SB; sb++) {
+    var part = array<f32, K>(); // explicit: zeroed on every sub-block
+    // @unroll
+    for (var tu = 0u; tu < GP_TC; tu++) {
+      let j = sb * GP_TC + tu;
+      let v = select(0.0, f32(x[min(j, tokens - 1u) * nc + a]), j < tokens);
+      // @unroll
+      for (var ku = 0u; ku < K; ku++) {
+        part[ku] = fma(v, scratch[j * SCRATCH_W + G_OFF + ku], part[ku]);
+      }
+    }
+    // @unroll
+    for (var ku = 0u; ku < K; ku++) {
+      acc[ku] += part[ku];
+    }
+  }
+  if (a_in < nc) {
+    // @unroll
+    for (var ku = 0u; ku < K; ku++) {
+      let idx = a * K + ku;
+      var s = acc[ku];
+      if (params.accumulate != 0u) {
+        s += g_phi[idx];
+      }
+      g_phi[idx] = s;
+    }
+  }
+}
