@@ -211,6 +211,53 @@ describe("foldConstants", () => {
       "a[ci] = 0.0;",
     ]);
   });
+  it("lets an inner declaration hide an outer literal let", () => {
+    const code = [
+      "{",
+      "  let c = 3u;",
+      "  {",
+      "    let c = w + c;",
+      "    a[c] = 0.0;",
+      "  }",
+      "  {",
+      "    let c = 5u;",
+      "    a[c * 2u] = 0.0;",
+      "  }",
+      "  b[c] = 1.0;",
+      "}",
+    ].join("\n");
+    assertEquals(foldConstants(code, {}).split("\n"), [
+      "{",
+      "  {",
+      "    let c = w + 3u;",
+      "    a[c] = 0.0;",
+      "  }",
+      "  {",
+      "    a[10u] = 0.0;",
+      "  }",
+      "  b[3u] = 1.0;",
+      "}",
+    ]);
+  });
+
+  it("keeps declared names: members, parameters and lets", () => {
+    const code = [
+      "const XW: u32 = 4u;",
+      "struct S {",
+      "  XW: u32,",
+      "}",
+      "fn f(XW: u32) {}",
+      "  y = s.XW * XW;",
+    ].join("\n");
+    assertEquals(foldConstants(code, { XW: 4 }).split("\n"), [
+      "const XW: u32 = 4u;",
+      "struct S {",
+      "  XW: u32,",
+      "}",
+      "fn f(XW: u32) {}",
+      "  y = s.XW * 4u;",
+    ]);
+  });
 });
 
 describe("inlineAccessors", () => {

@@ -399,21 +399,31 @@ export function foldConstants(
     new RegExp(`^\\s*const ${k}: u32 =`, "m").test(code)
   );
   const name = names.length
-    ? new RegExp(`(?<!\\.)\\b(${names.join("|")})\\b`, "g")
+    ? new RegExp(`(?<!\\.)\\b(${names.join("|")})\\b(?!\\s*:)`, "g")
     : null;
-  // Literal lets of the enclosing blocks: depth → name → literal.
-  const scopes: Map<string, string>[] = [new Map()];
+  // Lets and vars of the enclosing blocks, innermost last: name → its
+  // literal, or null when it is not a literal (it then hides outer ones).
+  const scopes: Map<string, string | null>[] = [new Map()];
   const out: string[] = [];
   for (const line of code.split("\n")) {
     if (/^\s*(const|override|alias|\/\/|\*|\/\*\*)/.test(line)) {
       out.push(line);
       continue;
     }
-    let l = name ? line.replace(name, (k) => `${values[k]}u`) : line;
+    // A declaration's name is kept; what follows it is substituted.
+    const decl = /^(\s*(?:let|var)\s+)(\w+)(.*)$/.exec(line);
+    const head = decl ? decl[1] + decl[2] : "";
+    let l = decl ? decl[3] : line;
+    if (name) l = l.replace(name, (k) => `${values[k]}u`);
+    const visible = new Map<string, string>();
     for (const scope of scopes) {
       for (const [k, v] of scope) {
-        l = l.replace(new RegExp(`(?<![.\\w])${k}\\b(?!\\s*:)`, "g"), v);
+        if (v === null) visible.delete(k);
+        else visible.set(k, v);
       }
+    }
+    for (const [k, v] of visible) {
+      l = l.replace(new RegExp(`(?<![.\\w])${k}\\b(?!\\s*:)`, "g"), v);
     }
     for (let changed = true; changed;) {
       const before = l;
@@ -429,10 +439,11 @@ export function foldConstants(
       l = l.replace(/(?<![\w\]])\((\d+u)\)/g, "$1");
       changed = l !== before;
     }
-    const let_ = /^\s*let (\w+) = (\d+u);$/.exec(l);
-    if (let_) {
-      scopes[scopes.length - 1].set(let_[1], let_[2]);
-      continue;
+    l = head + l;
+    if (decl) {
+      const literal = /^\s*let \w+ = (\d+u);$/.exec(l);
+      scopes[scopes.length - 1].set(decl[2], literal ? literal[1] : null);
+      if (literal) continue;
     }
     for (const ch of l) {
       if (ch === "{") scopes.push(new Map());
