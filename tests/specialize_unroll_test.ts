@@ -9,6 +9,7 @@ import { MhcGpu } from "@birkhoff/mhc";
 import {
   foldConstants,
   inlineAccessors,
+  unrollAndFold,
   unrollLoops,
   withConstants,
   withVectorWidth,
@@ -373,18 +374,6 @@ function vec4Of(k: (typeof KERNELS)[number]) {
   return { code, loops };
 }
 
-/** Unrolled, accessors inlined and constants folded, as the library does. */
-function folded(
-  code: string,
-  loops: Record<string, number>,
-  constants: Record<string, number>,
-): string {
-  return foldConstants(
-    inlineAccessors(unrollLoops(code, loops)),
-    { ...constants, ...loops },
-  );
-}
-
 describe({
   name: "the coefficient block kernels",
   ignore: SKIP_GPU,
@@ -398,10 +387,10 @@ describe({
           const code of [
             looped,
             unrollLoops(looped, k.loops),
-            folded(looped, k.loops, k.constants),
+            unrollAndFold(looped, k.loops, k.constants),
             v4.code,
             unrollLoops(v4.code, v4.loops),
-            folded(v4.code, v4.loops, k.constants),
+            unrollAndFold(v4.code, v4.loops, k.constants),
           ]
         ) {
           const info = await device.createShaderModule({ code })
@@ -459,7 +448,7 @@ describe({
       );
       assertEquals([...a], [...b]);
       const c = await run(
-        folded(looped, k.loops, k.constants),
+        unrollAndFold(looped, k.loops, k.constants),
         "test|project folded",
       );
       assertEquals([...a], [...c]);

@@ -72,9 +72,7 @@ import { streamValues } from "./_streams.ts";
 import {
   cachedSource,
   f32Bits,
-  foldConstants,
-  inlineAccessors,
-  unrollLoops,
+  unrollAndFold,
   withConstants,
   withPrecision,
   withVectorWidth,
@@ -501,14 +499,8 @@ function blockPipeline(
       for (const [v, w] of Object.entries(vectors)) {
         if (w === 4) src = withVectorWidth(src, v, w);
       }
-      const widths = Object.fromEntries(
-        Object.entries(vectors).map(([v, w]) => [v, w]),
-      );
       return withPrecision(
-        foldConstants(
-          inlineAccessors(unrollLoops(src, { ...loops, ...widths })),
-          { ...constants, ...loops, ...widths },
-        ),
+        unrollAndFold(src, { ...loops, ...vectors }, constants),
         c.precision,
       );
     }),

@@ -358,21 +358,11 @@ export function inlineAccessors(code: string): string {
   return out;
 }
 
-const FOLD_STEPS: [RegExp, (a: number, b: number) => number][] = [
-  // a * b, a / b, a % b: not right after another * / % (left to right).
-  [
-    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \* (\d+)u\b/g,
-    (a, b) => a * b,
-  ],
-  [
-    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \/ (\d+)u\b/g,
-    (a, b) => Math.floor(a / b),
-  ],
-  [
-    /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u % (\d+)u\b/g,
-    (a, b) => a % b,
-  ],
-];
+/**
+ * `a * b`, `a / b` or `a % b` of two literals, not right after another
+ * `*`, `/` or `%` (WGSL evaluates those left to right).
+ */
+const FOLD_PRODUCT = /(?<![*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u ([*/%]) (\d+)u\b/g;
 
 /**
  * Returns `code` with the named `u32` constants replaced by their values
@@ -427,9 +417,12 @@ export function foldConstants(
     }
     for (let changed = true; changed;) {
       const before = l;
-      for (const [re, f] of FOLD_STEPS) {
-        l = l.replace(re, (_, a, b) => `${f(Number(a), Number(b))}u`);
-      }
+      l = l.replace(FOLD_PRODUCT, (_, a: string, op: string, b: string) => {
+        const [x, y] = [Number(a), Number(b)];
+        return `${
+          op === "*" ? x * y : op === "/" ? Math.floor(x / y) : x % y
+        }u`;
+      });
       // a + b: neither side bound tighter, and no - or * / % before it.
       l = l.replace(
         /(?<![-*/%]\s*)(?<![\w.)\]]\s*)\b(\d+)u \+ (\d+)u\b(?!\s*[*/%])/g,
@@ -452,4 +445,25 @@ export function foldConstants(
     out.push(l);
   }
   return out.join("\n");
+}
+
+/**
+ * The source a block kernel compiles: `unrollLoops` with `bounds`, then
+ * `inlineAccessors`, then `foldConstants` with `constants` and `bounds`.
+ * Internal.
+ *
+ * @param code WGSL source, its constants already set (`withConstants`).
+ * @param bounds Loop bound name → trip count (also folded as constants).
+ * @param constants The values set in `code`, folded where it uses them.
+ * @returns The unrolled, inlined and folded source.
+ */
+export function unrollAndFold(
+  code: string,
+  bounds: Record<string, number>,
+  constants: Record<string, number>,
+): string {
+  return foldConstants(
+    inlineAccessors(unrollLoops(code, bounds)),
+    { ...constants, ...bounds },
+  );
 }
