@@ -61,6 +61,21 @@ const SCALAR_SOURCES = {
   gradX: await read("blocked_scalar_grad_x.wgsl"),
   gradPhi: await read("blocked_scalar_grad_phi.wgsl"),
 };
+/** The projection as it was before its φ block went to workgroup memory. */
+const DIRECT_PROJECT = {
+  tag: "direct project",
+  project: await read("project_direct.wgsl"),
+};
+/**
+ * The g_x and g_φ blocks with their uniform operand (φ, g_p) copied to
+ * workgroup memory first, as the projection does (n = 4 only: they assume
+ * blocks of as many rows or tokens as invocations).
+ */
+const STAGED_BACKWARD = {
+  tag: "staged backward",
+  gradX: await read("grad_x_staged.wgsl"),
+  gradPhi: await read("grad_phi_staged.wgsl"),
+};
 const tiled = {
   dot: await read("tiled_coefficients_dot.wgsl"),
   forward: await read("tiled_coefficients.wgsl"),
@@ -94,9 +109,20 @@ const SCALAR = {
 const VARIANTS: readonly Variant[] = [
   {
     name:
-      "library: blocks of ≈1536 multiply-adds, φ as constant-index reads, vec4 x / sums / g_φ / g_p",
+      "library: blocks of ≈1536 multiply-adds, projection's φ block in workgroup memory, vec4 x / sums / g_φ / g_p",
     kind: "library",
     tuning: { unrolledFmas: 1536 },
+  },
+  {
+    name:
+      "projection reading φ from storage at constant indices (the library before the copy)",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, sources: DIRECT_PROJECT },
+  },
+  {
+    name: "g_x and g_φ blocks with φ and g_p copied to workgroup memory",
+    kind: "library",
+    tuning: { unrolledFmas: 1536, sources: STAGED_BACKWARD },
   },
   {
     name: "vec4 blocks of ≈3072 multiply-adds",
@@ -121,7 +147,12 @@ const VARIANTS: readonly Variant[] = [
   {
     name: "vec4 x / sums / g_φ, vec4 uniform loads of φ and g_p",
     kind: "library",
-    tuning: { unrolledFmas: 1536, vectorPhi: true, vectorGradP: true },
+    tuning: {
+      unrolledFmas: 1536,
+      vectorPhi: true,
+      vectorGradP: true,
+      sources: DIRECT_PROJECT,
+    },
   },
   {
     name: "vec4 x / sums / g_φ, scalar uniform loads of g_p (g_φ blocks)",

@@ -315,6 +315,7 @@ const KERNELS: {
       CO_KG: K,
       CO_GN: 1,
       CO_PQ: K,
+      CO_SQ: CB * K / 64,
       XW: 1,
       PW: 1,
     },
@@ -368,6 +369,7 @@ function vec4Of(k: (typeof KERNELS)[number]) {
   for (const v of k.vectors) loops[v] = 4;
   if ("CO_CQ" in loops) loops.CO_CQ /= 4;
   if ("CO_PQ" in loops) loops.CO_PQ /= 4;
+  if ("CO_SQ" in loops) loops.CO_SQ = Math.ceil(loops.CO_SQ / 4);
   if ("CB_PQ" in loops) loops.CB_PQ /= 4;
   if ("GQ" in loops) loops.GQ /= 4;
   if ("GPQ" in loops) loops.GPQ /= 4;

@@ -118,10 +118,16 @@ export interface CoefficientTuning {
   /** Read and write `x` and `g_x` as vec4 when `C % 4 == 0`. */
   vectorX: boolean;
   /**
-   * Read `φ` as vec4, one uniform load for 4 values, when `K % 4 == 0` and
-   * the projection's outputs per pass are a multiple of 4.
+   * Read `φ` in the `g_x` blocks (and in a projection given by `sources`)
+   * as vec4, one uniform load for 4 values, when `K % 4 == 0` and the
+   * projection's outputs per pass are a multiple of 4.
    */
   vectorPhi: boolean;
+  /**
+   * Copy the projection's block of `φ` into workgroup memory as vec4 when
+   * the projection's outputs per pass are a multiple of 4.
+   */
+  vectorPhiCopy: boolean;
   /** Read `g_p` in the `g_φ` blocks as vec4, one uniform load for 4 values. */
   vectorGradP: boolean;
   /** Read and write rows of `g_φ` as vec4 when `K % 4 == 0` (`n` even). */
@@ -151,6 +157,7 @@ export const coefficientTuning: CoefficientTuning = {
   projectOutputs: 0,
   vectorX: true,
   vectorPhi: false,
+  vectorPhiCopy: true,
   vectorGradP: true,
   vectorGradPhi: true,
 };
@@ -523,6 +530,16 @@ async function pipelines(
   const KQ = Math.ceil(K / 4);
   const KG = K % t.projectOutputs === 0 ? t.projectOutputs : K;
   const PW = t.vectorPhi && KG % 4 === 0 ? 4 : 1;
+  // The library's projection copies its block of φ into workgroup memory,
+  // CO_SQ loads of PPW values per invocation.
+  const PPW = t.sources?.project ? PW : t.vectorPhiCopy && KG % 4 === 0 ? 4 : 1;
+  const copyLoads = Math.ceil(rows * K / PPW / CO_WG);
+  const copyBytes = copyLoads * CO_WG * PPW * 4;
+  if (copyBytes > gpu.device.limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(
+      `The projection's copy of φ needs ${copyBytes} bytes of workgroup memory, the device allows ${gpu.device.limits.maxComputeWorkgroupStorageSize}`,
+    );
+  }
   const saved = savedLayout(K), scratch = scratchLayout(K);
   const project = blockPipeline(
     gpu,
@@ -547,9 +564,10 @@ async function pipelines(
       CO_CQ: ch / XW,
       CO_KG: KG,
       CO_GN: K / KG,
-      CO_PQ: KG / PW,
+      CO_PQ: KG / PPW,
+      CO_SQ: copyLoads,
     },
-    { XW, PW },
+    { XW, PW: PPW },
   );
   const entryPoint = backward
     ? "coefficients_backward"

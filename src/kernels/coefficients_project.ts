@@ -14,25 +14,30 @@ export const coefficientsProjectWgsl: string = `// Copyright 2026 the @birkhoff/
 // One invocation per token (CO_WG per workgroup), its sums in registers:
 // CO_KG of the K outputs per pass over the block (host-set), K / CO_KG
 // passes.
-// The loops marked \`@unroll\` are unrolled by the host, so every φ index is
-// a constant: the same φ element for the whole workgroup, one uniform load
-// (a CPU adapter such as lavapipe loads it once and broadcasts it to the
-// SIMD lanes; a per-invocation load would cost a loop over the lanes). No
-// workgroup memory, no barrier. The sums are blocked: a sub-block's partial
-// sum (CO_CH terms) is added to the running total, in order: deterministic,
-// and the float32 error stays small for large nC.
+// The workgroup first copies the block of φ into workgroup memory (each
+// invocation CO_SQ loads of PW values, zeros past \`rows\`), then every loop
+// marked \`@unroll\` is unrolled by the host, so every read of that copy is
+// at a constant index, outside control flow: the same element for the
+// whole workgroup. On a CPU adapter such as lavapipe such a read is one
+// load broadcast to the SIMD lanes (an operand of the multiply itself),
+// with no bounds check; a per-invocation load would cost a loop over the
+// lanes, and a constant-index read of a storage buffer costs a bounds
+// check and a branch per value (bench/RESULTS.md, "Where the time goes").
+// The sums are blocked: a sub-block's partial sum (CO_CH terms) is added
+// to the running total, in order: deterministic, and the float32 error
+// stays small for large nC.
 // Per-invocation loads are few and wide: x is read XW channels at a time
-// (vec4 when C % 4 == 0, host-set; scalar otherwise), and the running sums
-// as vec4 (p starts at a multiple of 4 in the row, padded to whole vec4).
-// φ is read PW values per uniform load (vec4 when K % 4 == 0, host-set).
+// (vec4 when C % 4 == 0, host-set; scalar otherwise), the running sums as
+// vec4 (p starts at a multiple of 4 in the row, padded to whole vec4), and
+// φ PW values at a time (vec4 when K % 4 == 0, host-set).
 // In the last block, which may be shorter, rows past \`rows\` contribute
-// zeros: their x values are replaced by 0 with select() (their φ reads fall
-// outside the bound rows: zero, or a bound φ value, times 0).
-// Assembled as this file alone; the host sets N, CO_WG, CO_CB, CO_CH, the
-// layout of \`saved\` and the width of x, and unrolls.
+// zeros: their x values are replaced by 0 with select(), and their copy of
+// φ is zero.
+// Assembled as this file alone; the host sets N, CO_WG, CO_CB, CO_CH,
+// CO_KG, the layout of \`saved\` and the widths of x and φ, and unrolls.
 //
 // Per token and block, in elements: reads CO_CB (x) + 4·KQ + 4 (the running
-// sums, except for the first block) + CO_CB·K / CO_WG (φ, shared by the
+// sums, except for the first block) + CO_CB·K / CO_WG (φ, copied once per
 // workgroup); writes 4·KQ + 4.
 
 /** Element type of the streams: f32, or f16 when the host enables it. */
@@ -46,7 +51,7 @@ fn fv_at(v: FV, e: u32) -> f32 { return v; }
 fn fv_pack(s: array<f32, XW>) -> FV { return s[0]; }
 // @vector XW end
 // @vector PW begin
-/** Values per load of φ: 1, or 4 when K % 4 == 0 (host-set). */
+/** Values per load of φ into workgroup memory: 1, or 4 when K % 4 == 0 (host-set). */
 const PW: u32 = 1u;
 alias PV = f32;
 fn pv_at(v: PV, e: u32) -> f32 { return v; }
@@ -73,8 +78,12 @@ const CO_SB: u32 = CO_CB / CO_CH;
 const CO_KG: u32 = 24u;
 /** Passes over the block. */
 const CO_GN: u32 = K / CO_KG;
-/** Loads of φ per row and pass. */
+/** Outputs per pass, in loads of PW. */
 const CO_PQ: u32 = CO_KG / PW;
+/** Loads of φ (PW values each) per block. */
+const CO_PV: u32 = CO_CB * K / PW;
+/** Loads of φ per invocation to copy the block into workgroup memory. */
+const CO_SQ: u32 = (CO_PV + CO_WG - 1u) / CO_WG;
 /** Loads of x per sub-block. */
 const CO_CQ: u32 = CO_CH / XW;
 /** Row length of \`saved\` (host-set; a multiple of 8). */
@@ -109,6 +118,9 @@ struct ProjectParams {
  */
 @group(0) @binding(3) var<storage, read_write> saved: array<vec4<f32>>;
 
+/** The block of φ, [CO_CB, K] row-major, PW per element; zeros past \`rows\`. */
+var<workgroup> phi_w: array<PV, CO_SQ * CO_WG>;
+
 @compute @workgroup_size(CO_WG)
 fn coefficients_project(
   @builtin(local_invocation_index) w: u32,
@@ -125,6 +137,14 @@ fn coefficients_project(
   let rows = params.rows;
   let sr = t * (SAVED_W / 4u);
   let first = params.first != 0u;
+  // The copy of φ: load i of the block (rows·K / PW loads are bound).
+  // @unroll
+  for (var su = 0u; su < CO_SQ; su++) {
+    let i = su * CO_WG + w;
+    let ok = i < rows * K / PW;
+    phi_w[i] = select(PV(0.0), phi[select(0u, i, ok)], ok);
+  }
+  workgroupBarrier();
   var p: array<f32, KQ * 4u>;
   // @unroll
   for (var qu = 0u; qu < KQ; qu++) {
@@ -153,11 +173,13 @@ fn coefficients_project(
           }
           // @unroll
           for (var pq = 0u; pq < CO_PQ; pq++) {
-            let f = phi[(ci * K + gu * CO_KG) / PW + pq];
             // @unroll
             for (var pe = 0u; pe < PW; pe++) {
               let ku = pq * PW + pe;
-              part[ku] = fma(v, pv_at(f, pe), part[ku]);
+              // A read at a constant index in place (not a let of the
+              // vector): one broadcast operand of the multiply.
+              let f = pv_at(phi_w[(ci * K + gu * CO_KG) / PW + pq], pe);
+              part[ku] = fma(v, f, part[ku]);
             }
           }
         }
