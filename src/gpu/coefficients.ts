@@ -6,12 +6,16 @@
  *
  * The pass is a skinny product `[T, nC] × [nC, K]` plus per-token work.
  * Every kernel gives one invocation a whole row of the product, its `K`
- * sums in registers, and walks the shared dimension in order: then the
- * operand that is not the invocation's own (a row of `φ`, or a token's
- * `g_p`) is the same for every invocation of a workgroup at each step, one
- * uniform load serving the whole workgroup, and no kernel needs workgroup
- * memory or a barrier (on lavapipe this runs ~10× faster than tiles staged
- * through workgroup memory; bench/RESULTS.md).
+ * sums in registers, and walks the shared dimension in order, in blocks
+ * whose loops the host unrolls: then the operand that is not the
+ * invocation's own (a row of `φ`, or a token's `g_p`) is the same for every
+ * invocation of a workgroup at each step, and is read at a constant index.
+ * The projection `v·φ` first copies its block of `φ` into workgroup memory
+ * (one barrier), where such a read is one broadcast operand on lavapipe; the
+ * backward blocks read theirs from storage, one uniform load serving the
+ * whole workgroup. On lavapipe the forward runs ~10× faster than the
+ * register tiles staged through workgroup memory that came before
+ * (bench/RESULTS.md).
  *
  * Forward: one fused kernel, one invocation per token (64
  * per workgroup): `v·φ` and `Σv²` in one read of the token's states, the
