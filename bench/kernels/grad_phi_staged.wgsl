@@ -1,5 +1,13 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
+// Bench probe (issue 11, bench/coefficient_variants.ts): the library's g_φ
+// block with its tokens' g_p first copied into workgroup memory (GP_SB·KQ
+// vec4 per invocation, one barrier) and read there at constant indices, as
+// the projection does. n = 4 only: it assumes K % 4 == 0 and sub-blocks of
+// GP_WG tokens. The rest of this header is the library kernel's own, and
+// its "uniform load" of g_p and "no workgroup memory, no barrier" do not
+// hold here.
+//
 // g_φ[a, k] = Σ_t v_t[a] · g_p[t, k]: the φ gradient of the mHC coefficient
 // pass, a tall outer-product sum ([nC, T] × [T, K]), summed over tokens in a
 // fixed order (deterministic, no atomics). One block of at most GP_TB

@@ -1,5 +1,12 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
+// Bench probe (issue 11, bench/coefficient_variants.ts): the library's g_x
+// block with its block of φ first copied into workgroup memory (KQ vec4
+// per invocation, one barrier) and read there at constant indices, as the
+// projection does. n = 4 only: it assumes K % 4 == 0 and blocks of CO_WG
+// rows. The rest of this header is the library kernel's own, and its
+// "uniform load" of φ is the copy's read here.
+//
 // g_x = φ·g_p + coef·v of the mHC coefficient backward (SPEC §3), one block
 // of rows of φ per dispatch: the host binds rows c0 … c0 + CO_CB − 1 of φ
 // (the last block may be shorter: `rows`) and dispatches the blocks; each

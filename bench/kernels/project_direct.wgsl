@@ -1,5 +1,10 @@
 // Copyright 2026 the @birkhoff/mhc authors. MIT license.
 //
+// Bench copy (issue 11, bench/coefficient_variants.ts): the library's
+// projection as it was before it copied its block of φ into workgroup
+// memory; it reads φ from storage at constant indices. The rest of this
+// header is the library kernel's own.
+//
 // The projection p = v·φ of the mHC coefficient pass (SPEC §3), one block
 // of rows of φ per dispatch: v = vec(x) of a token (length nC), φ [nC, K]
 // row-major, K = n² + 2n. The host binds rows c0 … c0 + CO_CB − 1 of φ (the

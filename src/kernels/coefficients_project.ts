@@ -176,8 +176,8 @@ fn coefficients_project(
             // @unroll
             for (var pe = 0u; pe < PW; pe++) {
               let ku = pq * PW + pe;
-              // A read at a constant index in place (not a let of the
-              // vector): one broadcast operand of the multiply.
+              // Read in place at a constant index: on lavapipe a
+              // broadcast operand of the multiply.
               let f = pv_at(phi_w[(ci * K + gu * CO_KG) / PW + pq], pe);
               part[ku] = fma(v, f, part[ku]);
             }
